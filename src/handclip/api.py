@@ -1,0 +1,172 @@
+"""The Python API: `handclip.load(ckpt).predict(images)` turns photos into 3D hand joints (and meshes).
+
+Each image is cropped to the square box around the given hand box (or the whole image), left hands
+are mirrored into right hands for the model and mirrored back, and keypoints are mapped back to the
+original image's pixels.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+import torch
+
+from handclip.geometry import apply_affine, crop_image, crop_K
+from handclip.skeleton import mirror_image, mirror_K, mirror_uv, mirror_xyz
+
+# focal length of the nominal camera (in crop widths) used when the caller gives no intrinsics;
+# only methods that lift uv + depth to xyz look at K, and the output stays wrist-relative anyway
+NOMINAL_FOCAL = 2.0
+
+
+def read_image(source) -> np.ndarray:
+    """An RGB uint8 HWC array from a path or an array (greyscale expanded, alpha dropped)."""
+    if isinstance(source, (str, Path)):
+        from PIL import Image, UnidentifiedImageError
+
+        path = Path(source)
+        if not path.is_file():
+            raise FileNotFoundError(f"{path}: no such image file")
+        try:
+            with Image.open(path) as im:
+                return np.asarray(im.convert("RGB"))
+        except UnidentifiedImageError as err:
+            raise ValueError(f"{path}: not an image PIL can read") from err
+    image = np.asarray(source)
+    if image.ndim == 2:
+        image = np.repeat(image[..., None], 3, -1)
+    if image.ndim != 3 or image.shape[2] not in (3, 4) or image.dtype != np.uint8:
+        raise ValueError(f"images must be uint8 HxWx3 RGB arrays, got {image.dtype} {image.shape}")
+    return np.ascontiguousarray(image[..., :3])
+
+
+def box_to_square(box, image_shape) -> tuple[float, float, float]:
+    """(cx, cy, side) of the square around box (x, y, w, h) in px; None means the whole image."""
+    if box is None:
+        box = (0, 0, image_shape[1], image_shape[0])
+    x, y, w, h = map(float, box)
+    if w <= 0 or h <= 0:
+        raise ValueError(f"box (x, y, w, h) needs positive width and height, got {tuple(box)}")
+    # pixel centres at integers: the box covers [x - 0.5, x + w - 0.5]
+    return x + w / 2 - 0.5, y + h / 2 - 0.5, max(w, h)
+
+
+def invert_affine(A: np.ndarray) -> np.ndarray:
+    """The 2x3 affine undoing the 2x3 affine A."""
+    M = np.linalg.inv(A[:, :2])
+    return np.hstack([M, -M @ A[:, 2:]])
+
+
+def _per_image(value, n: int, name: str, single) -> list:
+    """Broadcast one value (None or single(value) true) to n images, or check a per-image list has n entries."""
+    if value is None or single(value):
+        return [value] * n
+    value = list(value)
+    if len(value) != n:
+        raise ValueError(f"{name}: got {len(value)} entries for {n} images")
+    return value
+
+
+def _is_box(v) -> bool:
+    """True for one (x, y, w, h) box."""
+    return isinstance(v, (tuple, list, np.ndarray)) and len(v) == 4 and all(np.isscalar(x) for x in v)
+
+
+class Predictor:
+    """Runs a trained Method on full images: crop, mirror left hands, predict, map back."""
+
+    def __init__(self, method, device: str | torch.device | None = None, batch_size: int = 16):
+        device = device or ("cuda" if torch.cuda.is_available() else "cpu")
+        self.method = method.to(device).eval()
+        self.device = torch.device(device)
+        self.batch_size = batch_size
+        self.size = int(method.input_size)
+        self._faces = None
+
+    def faces(self, num_verts: int):
+        """Triangles of the predicted mesh: the method's own `faces`, else the synthetic template's
+        when the vertex count matches, else None (the mesh is drawn as points)."""
+        if self._faces is None:
+            faces = getattr(self.method, "faces", None)
+            if faces is None:
+                from handclip.data.synth.mesh import load_template
+
+                faces = load_template()[1]
+            self._faces = np.asarray(faces.cpu() if isinstance(faces, torch.Tensor) else faces)
+        return self._faces if self._faces.max() < num_verts else None
+
+    def crop(self, image: np.ndarray, box=None, left: bool = False, K=None) -> dict:
+        """The model input for one image: crop uint8 (S, S, 3), crop intrinsics, and the affine back."""
+        square = box_to_square(box, image.shape)
+        crop, A = crop_image(image, square, self.size)
+        if K is None:
+            f = NOMINAL_FOCAL * self.size
+            K_crop = np.array([[f, 0, (self.size - 1) / 2], [0, f, (self.size - 1) / 2], [0, 0, 1]], np.float32)
+        else:
+            K_crop = crop_K(np.asarray(K, np.float64), square, self.size)
+        if left:
+            crop, K_crop = mirror_image(crop), mirror_K(K_crop, self.size)
+        return {"image": crop, "K": np.asarray(K_crop, np.float32), "A_inv": invert_affine(A), "left": bool(left),
+                "box": [float(v) for v in (box if box is not None else (0, 0, image.shape[1], image.shape[0]))]}
+
+    @torch.no_grad()
+    def predict(self, images, boxes=None, left=None, K=None) -> list[dict]:
+        """Predict every image (array HWC uint8 RGB or path; one or a list).
+
+        boxes: None (whole image), one (x, y, w, h) for all, or one per image (None allowed);
+        left: bool or one per image, True for left hands; K: optional 3x3 intrinsics of the images.
+        Returns one dict per image: 'xyz' (21, 3) mm wrist-relative camera frame of the real (possibly
+        left) hand, 'uv' (21, 2) px in the original image, 'verts' (V, 3) mm when the model has a
+        mesh, 'box', 'side'.
+        """
+        from tqdm import tqdm
+
+        if isinstance(images, (str, Path, np.ndarray)):
+            images = [images]
+        n = len(images)
+        boxes = _per_image(boxes, n, "boxes", _is_box)
+        lefts = _per_image(left, n, "left", lambda v: isinstance(v, (bool, np.bool_)))
+        Ks = _per_image(K, n, "K", lambda v: np.shape(v) == (3, 3))
+        results = []
+        for start in tqdm(range(0, n, self.batch_size), desc="predict", disable=n <= self.batch_size, unit="batch"):
+            chunk = range(start, min(n, start + self.batch_size))
+            crops = [self.crop(read_image(images[i]), boxes[i], bool(lefts[i]), Ks[i]) for i in chunk]
+            batch = {
+                "image": torch.from_numpy(np.stack([c["image"] for c in crops])).to(self.device),
+                "K": torch.from_numpy(np.stack([c["K"] for c in crops])).to(self.device),
+            }
+            out = self.method.predict(batch)
+            missing = {"xyz", "uv"} - set(out)
+            if missing:
+                raise KeyError(f"{type(self.method).__name__}.predict returned no {sorted(missing)}")
+            out = {k: v.float().cpu().numpy() for k, v in out.items() if k in ("xyz", "uv", "verts")}
+            for j, c in enumerate(crops):
+                results.append(self._back_to_image(c, {k: v[j] for k, v in out.items()}))
+        return results
+
+    def _back_to_image(self, crop: dict, pred: dict) -> dict:
+        """Undo the mirroring of left hands and the crop for one prediction."""
+        uv, xyz, verts = pred["uv"], pred["xyz"], pred.get("verts")
+        if crop["left"]:
+            uv, xyz = mirror_uv(uv, self.size), mirror_xyz(xyz)
+            verts = None if verts is None else mirror_xyz(verts)
+        result = {"xyz": xyz, "uv": apply_affine(uv.astype(np.float64), crop["A_inv"]).astype(np.float32),
+                  "box": crop["box"], "side": "left" if crop["left"] else "right"}
+        if verts is not None:
+            result["verts"] = verts
+        return result
+
+
+def load(checkpoint, device: str | torch.device | None = None, batch_size: int = 16) -> Predictor:
+    """A Predictor for the method saved in `checkpoint` (rebuilt from the config stored in it)."""
+    from handclip.engine.checkpoint import load_model
+
+    return Predictor(load_model(checkpoint), device=device, batch_size=batch_size)
+
+
+def to_json(result: dict, decimals: int = 3) -> dict:
+    """A prediction dict with arrays as (rounded) nested lists, for json.dump."""
+    return {k: (np.round(np.asarray(v, np.float64), decimals).tolist() if isinstance(v, np.ndarray) else v)
+            for k, v in result.items()}

@@ -1,0 +1,124 @@
+"""ONNX export of a method's inference path, with an onnxruntime parity check and a speed comparison.
+
+The exported graph is `method.inference_model()`: float image (B, 3, S, S) in [0, 1] -> tensors,
+batch dimension dynamic. It uses PyTorch's TorchScript-based exporter (`dynamo=False`), which needs
+no extra package; the torch.export-based one would need `onnxscript`.
+"""
+
+from __future__ import annotations
+
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import nn
+
+PARITY_TOLERANCE = 1e-4
+ORT_LEVELS = ("disable", "basic", "extended", "all")
+
+
+class _TupleOutputs(nn.Module):
+    """Wraps an inference model so its outputs are a flat tuple in a fixed order (ONNX needs one)."""
+
+    def __init__(self, model: nn.Module, names: list[str]):
+        super().__init__()
+        self.model, self.names = model, names
+
+    def forward(self, image):
+        out = self.model(image)
+        if isinstance(out, dict):
+            return tuple(out[n] for n in self.names)
+        return tuple(out) if isinstance(out, (tuple, list)) else (out,)
+
+
+def output_names(model: nn.Module, image: torch.Tensor) -> list[str]:
+    """Names of the model's outputs: dict keys, else its `output_names` attribute, else output0, output1, ..."""
+    with torch.no_grad():
+        out = model(image)
+    if isinstance(out, dict):
+        return list(out)
+    count = len(out) if isinstance(out, (tuple, list)) else 1
+    names = list(getattr(model, "output_names", None) or [f"output{i}" for i in range(count)])
+    if len(names) != count:
+        raise ValueError(f"{type(model).__name__}.output_names has {len(names)} names for {count} outputs")
+    return names
+
+
+def sample_images(size: int, batch: int, seed: int = 0) -> torch.Tensor:
+    """A deterministic float batch (B, 3, S, S) in [0, 1] for parity and speed runs."""
+    g = torch.Generator().manual_seed(seed)
+    return torch.rand(batch, 3, size, size, generator=g)
+
+
+def export_onnx(method, path: str | Path, opset: int = 17) -> tuple[Path, list[str]]:
+    """Export method.inference_model() to `path` (input 'image', dynamic batch); returns (path, output names)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    model = method.inference_model().eval()
+    example = sample_images(int(method.input_size), 2)
+    names = output_names(model, example)
+    wrapped = _TupleOutputs(model, names).eval()
+    dynamic = {n: {0: "batch"} for n in ["image", *names]}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the TorchScript exporter warns that it is deprecated
+        torch.onnx.export(wrapped, (example,), str(path), dynamo=False, input_names=["image"], output_names=names,
+                          dynamic_axes=dynamic, opset_version=opset, do_constant_folding=True)
+    return path, names
+
+
+def ort_session(path: str | Path, threads: int | None = None, level: str = "all"):
+    """An onnxruntime CPU session with graph optimisation `level` and `threads` intra-op threads."""
+    import onnxruntime as ort
+
+    if level not in ORT_LEVELS:
+        raise ValueError(f"graph optimisation level must be one of {ORT_LEVELS}, got {level!r}")
+    opts = ort.SessionOptions()
+    opts.graph_optimization_level = {
+        "disable": ort.GraphOptimizationLevel.ORT_DISABLE_ALL,
+        "basic": ort.GraphOptimizationLevel.ORT_ENABLE_BASIC,
+        "extended": ort.GraphOptimizationLevel.ORT_ENABLE_EXTENDED,
+        "all": ort.GraphOptimizationLevel.ORT_ENABLE_ALL,
+    }[level]
+    opts.intra_op_num_threads = threads or torch.get_num_threads()
+    opts.inter_op_num_threads = 1
+    opts.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+    return ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
+
+
+def parity(method, session, names: list[str], batch: int = 2) -> dict[str, float]:
+    """Max absolute difference per output between PyTorch (eager) and onnxruntime on the same images."""
+    images = sample_images(int(method.input_size), batch, seed=1)
+    with torch.no_grad():
+        ref = _TupleOutputs(method.inference_model().eval(), names)(images)
+    got = session.run(names, {"image": images.numpy()})
+    return {n: float(np.max(np.abs(r.float().numpy() - g))) if r.numel() else 0.0 for n, r, g in zip(names, ref, got)}
+
+
+def _images_per_second(fn, batch: int, min_seconds: float, max_iters: int) -> float:
+    """Images/s of fn() over one warm-up call then repeats until min_seconds or max_iters (median time)."""
+    fn()
+    times = []
+    start = time.perf_counter()
+    while len(times) < max_iters and (time.perf_counter() - start < min_seconds or len(times) < 3):
+        t0 = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t0)
+    return batch / float(np.median(times))
+
+
+def compare_speed(method, session, batch: int = 1, min_seconds: float = 2.0, max_iters: int = 50) -> dict:
+    """Images/s of eager PyTorch vs onnxruntime at one batch size (same images, same thread count)."""
+    images = sample_images(int(method.input_size), batch, seed=2)
+    model = method.inference_model().eval()
+    feed = {"image": images.numpy()}
+
+    def eager():
+        with torch.inference_mode():
+            model(images)
+
+    eager_ips = _images_per_second(eager, batch, min_seconds, max_iters)
+    ort_ips = _images_per_second(lambda: session.run(None, feed), batch, min_seconds, max_iters)
+    return {"batch": batch, "eager_images_per_s": eager_ips, "onnxruntime_images_per_s": ort_ips,
+            "speedup": ort_ips / eager_ips}
