@@ -15,6 +15,7 @@ _MODULES = {
     "dg_clip": "handclip.methods.dg_clip",
     "dg_clip_baseline": "handclip.methods.dg_clip",
     "clip_hand3d": "handclip.methods.clip_hand3d",
+    "mean_pose": "handclip.methods.mean_pose",
 }
 
 

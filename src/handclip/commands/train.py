@@ -1,0 +1,59 @@
+"""`handclip train`: train a method from a YAML config (by name or path), resumable, DDP under torchrun."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+HELP = "train a method from a config (e.g. dg_clip/cpu); resumable; multi-GPU under torchrun"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--config", help="config name in handclip/configs (e.g. mean_pose/cpu) or a YAML path; "
+                        "with --resume defaults to RUN_DIR/config.yaml")
+    parser.add_argument("--out", help="run folder (checkpoints/, tb/, config.yaml, val/); "
+                        "default runs/<config name>")
+    parser.add_argument("--resume", action="store_true", help="continue from RUN_DIR/checkpoints/last.pt")
+    parser.add_argument("--device", choices=["cpu", "cuda"], help="default: cuda when present")
+    parser.add_argument("overrides", nargs="*", metavar="KEY=VALUE",
+                        help="config overrides with dotted keys, e.g. train.epochs=2 train.optimizer.lr=1e-4")
+
+
+def _run_dir(args) -> Path:
+    """--out, else runs/<config name without .yaml>."""
+    if args.out:
+        return Path(args.out)
+    if not args.config:
+        raise SystemExit("handclip train: give --config or --out")
+    return Path("runs") / Path(args.config).with_suffix("").as_posix().replace("/", "_")
+
+
+def run(args) -> int:
+    from handclip.engine.config import ConfigError, apply_overrides, load_config, read_resolved
+    from handclip.engine import distributed
+    from handclip.engine.checkpoint import CheckpointError
+    from handclip.engine.trainer import NonFiniteError, Trainer
+
+    run_dir = _run_dir(args)
+    try:
+        if args.resume and not args.config:
+            config = apply_overrides(read_resolved(run_dir / "config.yaml"), args.overrides)
+        else:
+            config = load_config(args.config, args.overrides)
+        if args.resume and not (run_dir / "checkpoints" / "last.pt").is_file():
+            raise CheckpointError(f"{run_dir / 'checkpoints' / 'last.pt'}: nothing to resume")
+        tic = time.perf_counter()
+        trainer = Trainer(config, run_dir, resume=args.resume, device=args.device)
+        try:
+            result = trainer.fit()
+        finally:
+            distributed.cleanup(trainer.info)
+    except (ConfigError, CheckpointError, NonFiniteError) as err:
+        print(f"handclip train: {err}", file=sys.stderr)
+        return 1
+    result["wall_s"] = round(time.perf_counter() - tic, 1)
+    print(json.dumps(result, indent=2))
+    return 0

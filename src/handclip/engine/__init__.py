@@ -1,0 +1,1 @@
+"""Training engine shared by every method: configs, checkpoints, the train loop, validation, DDP."""

@@ -1,0 +1,142 @@
+"""Checkpoints: atomic writes, `weights_only=True` loads, RNG states as plain data, model rebuilding.
+
+A training checkpoint is a dict {'model', 'optimizer', 'scheduler', 'scaler', 'rng', 'epoch', 'step',
+'batch_in_epoch', 'config'}; 'config' is the resolved config, so `load_model` needs nothing else.
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+import random
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import torch
+
+
+class CheckpointError(RuntimeError):
+    """A checkpoint file is missing, truncated, corrupt or lacks what the caller needs."""
+
+
+def save_checkpoint(state: dict, path: str | Path) -> Path:
+    """Write `state` to `path` atomically: a temporary file in the same folder, fsync, os.replace.
+
+    A crash at any moment leaves either the previous file or the new one, never half of one.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
+    try:
+        with open(tmp, "wb") as f:
+            torch.save(state, f)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+    _fsync_dir(path.parent)
+    return path
+
+
+def _fsync_dir(folder: Path) -> None:
+    """Flush a folder entry so a rename survives a power loss (a no-op where folders cannot be opened)."""
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def load_checkpoint(path: str | Path, map_location="cpu") -> dict:
+    """Read a checkpoint with `torch.load(weights_only=True)`; a clear CheckpointError names a bad file."""
+    path = Path(path)
+    if not path.is_file():
+        raise CheckpointError(f"{path}: checkpoint file not found")
+    try:
+        state = torch.load(path, map_location=map_location, weights_only=True)
+    except (RuntimeError, EOFError, zipfile.BadZipFile, pickle.UnpicklingError, ValueError) as err:
+        size = path.stat().st_size
+        raise CheckpointError(
+            f"{path}: cannot read checkpoint ({size} bytes): the file is truncated or corrupt "
+            f"(an interrupted copy?) or not a handclip checkpoint; an earlier epoch_XXX.pt beside it "
+            f"may still be good. Underlying error: {err}"
+        ) from err
+    if not isinstance(state, dict) or "model" not in state:
+        raise CheckpointError(f"{path}: not a handclip checkpoint (expected a dict with a 'model' entry)")
+    return state
+
+
+def capture_rng() -> dict:
+    """RNG states of python, numpy, torch (and CUDA) as tensors and plain types, weights_only-safe."""
+    kind, keys, pos, has_gauss, cached = np.random.get_state()
+    version, py_state, gauss_next = random.getstate()
+    rng = {
+        "python": [version, torch.tensor(py_state, dtype=torch.int64), gauss_next],
+        "numpy": [kind, torch.from_numpy(keys.astype(np.int64)), int(pos), int(has_gauss), float(cached)],
+        "torch": torch.get_rng_state(),
+    }
+    if torch.cuda.is_available():
+        rng["cuda"] = torch.cuda.get_rng_state_all()
+    return rng
+
+
+def restore_rng(rng: dict) -> None:
+    """Put back the RNG states saved by capture_rng."""
+    version, py_state, gauss_next = rng["python"]
+    random.setstate((int(version), tuple(int(v) for v in py_state.tolist()), gauss_next))
+    kind, keys, pos, has_gauss, cached = rng["numpy"]
+    np.random.set_state((kind, keys.numpy().astype(np.uint32), int(pos), int(has_gauss), float(cached)))
+    torch.set_rng_state(rng["torch"].cpu())
+    if "cuda" in rng and torch.cuda.is_available():
+        torch.cuda.set_rng_state_all([s.cpu() for s in rng["cuda"]])
+
+
+def config_of(path: str | Path, state: dict | None = None) -> dict:
+    """The resolved config of a checkpoint: its own 'config' entry, else config.yaml of its run folder."""
+    from handclip.engine.config import read_resolved
+
+    state = load_checkpoint(path) if state is None else state
+    if state.get("config"):
+        return state["config"]
+    run_config = Path(path).resolve().parent.parent / "config.yaml"
+    if run_config.is_file():
+        return read_resolved(run_config)
+    raise CheckpointError(f"{path}: holds no config and no {run_config} exists; cannot rebuild the method")
+
+
+def build_method(config: dict):
+    """Build the Method named in `config['method']` with the rest of that block as keyword arguments."""
+    from handclip import methods
+
+    block = dict(config.get("method") or {})
+    if "name" not in block:
+        raise CheckpointError("config has no method.name")
+    name = block.pop("name")
+    return methods.build(name, **block)
+
+
+def load_model(path: str | Path, map_location: str | torch.device = "cpu"):
+    """Rebuild the method from a checkpoint's saved config and load its weights; returned in eval mode.
+
+    Keys a method leaves out of its own state_dict (frozen CLIP towers) may be absent from the file.
+    """
+    state = load_checkpoint(path, map_location=map_location)
+    config = config_of(path, state)
+    method = build_method(config)
+    own_keys = set(method.state_dict())
+    missing, unexpected = method.load_state_dict(state["model"], strict=False)
+    missing = [k for k in missing if k in own_keys]
+    if missing or unexpected:
+        raise CheckpointError(
+            f"{path}: weights do not fit method {config['method']['name']!r}: "
+            f"missing {missing[:5]}{'...' if len(missing) > 5 else ''}, unexpected {unexpected[:5]}"
+        )
+    return method.to(torch.device(map_location)).eval()

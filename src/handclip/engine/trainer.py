@@ -1,0 +1,303 @@
+"""One training loop for every method: a Method supplies training_step and predict, the loop does the rest.
+
+Optimiser and scheduler come from the config; checkpoints hold everything needed to continue exactly
+(model, optimiser, scheduler, grad scaler, RNG states, epoch, step and the position inside the epoch,
+whose data order is a pure function of seed and epoch); mixed precision, gradient clipping, a guard
+that stops on a non-finite loss or gradient, periodic validation, TensorBoard and tqdm.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import math
+import random
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import nn
+from torch.utils.data import DataLoader, DistributedSampler, Sampler
+from tqdm import tqdm
+
+from handclip.data import build_dataset, collate
+from handclip.engine import distributed
+from handclip.engine.checkpoint import build_method, capture_rng, load_checkpoint, restore_rng, save_checkpoint
+from handclip.engine.config import save_config, with_defaults
+from handclip.engine.validate import validate
+
+
+class NonFiniteError(RuntimeError):
+    """The loss or the gradient became NaN or infinite; training stopped before the weights changed."""
+
+
+class _StepModule(nn.Module):
+    """Routes forward() to Method.training_step, so DistributedDataParallel sees the call it hooks."""
+
+    def __init__(self, method: nn.Module):
+        super().__init__()
+        self.method = method
+
+    def forward(self, batch: dict) -> dict:
+        return self.method.training_step(batch)
+
+
+class _SkipSampler(Sampler):
+    """Yields the wrapped sampler's indices after dropping the first `skip` (resuming inside an epoch)."""
+
+    def __init__(self, sampler: Sampler, skip: int):
+        self.sampler, self.skip = sampler, skip
+
+    def __iter__(self):
+        for position, index in enumerate(self.sampler):
+            if position >= self.skip:
+                yield index
+
+    def __len__(self) -> int:
+        return max(0, len(self.sampler) - self.skip)
+
+
+def build_optimizer(params, cfg: dict) -> torch.optim.Optimizer:
+    """Adam or AdamW from the `train.optimizer` block."""
+    name = cfg.get("name", "adam").lower()
+    kwargs = {"lr": float(cfg.get("lr", 1e-3)), "betas": tuple(cfg.get("betas", (0.9, 0.999))),
+              "weight_decay": float(cfg.get("weight_decay", 0.0))}
+    if name == "adam":
+        return torch.optim.Adam(params, **kwargs)
+    if name == "adamw":
+        return torch.optim.AdamW(params, **kwargs)
+    raise ValueError(f"train.optimizer.name must be adam or adamw, got {name!r}")
+
+
+def build_scheduler(optimizer: torch.optim.Optimizer, cfg: dict):
+    """A per-epoch StepLR, or None for a constant learning rate (`train.scheduler.name: none`)."""
+    name = (cfg.get("name") or "none").lower()
+    if name == "none":
+        return None
+    if name == "step":
+        return torch.optim.lr_scheduler.StepLR(optimizer, step_size=int(cfg.get("step_size", 1)),
+                                               gamma=float(cfg.get("gamma", 0.1)))
+    raise ValueError(f"train.scheduler.name must be step or none, got {name!r}")
+
+
+def autocast(mode: str, device: torch.device):
+    """The autocast context of `train.amp`: none, bf16 (CPU or CUDA) or fp16 (CUDA only)."""
+    if mode in (None, "none"):
+        return contextlib.nullcontext()
+    if mode == "fp16" and device.type != "cuda":
+        raise ValueError("train.amp=fp16 needs CUDA; use train.amp=bf16 on CPU")
+    if mode not in ("bf16", "fp16"):
+        raise ValueError(f"train.amp must be none, bf16 or fp16, got {mode!r}")
+    return torch.autocast(device.type, dtype=torch.bfloat16 if mode == "bf16" else torch.float16)
+
+
+def to_device(batch: dict, device: torch.device) -> dict:
+    """Move the tensors of a collated batch to `device`; lists (styles, names) stay as they are."""
+    return {k: v.to(device, non_blocking=True) if torch.is_tensor(v) else v for k, v in batch.items()}
+
+
+def seed_everything(seed: int) -> None:
+    """Seed python, numpy and torch (all devices)."""
+    random.seed(seed)
+    np.random.seed(seed % 2**32)
+    torch.manual_seed(seed)
+
+
+class Trainer:
+    """Trains the method of a resolved config into `run_dir` (checkpoints/, tb/, config.yaml, val/)."""
+
+    def __init__(self, config: dict, run_dir: str | Path, resume: bool = False, device: str | None = None):
+        self.config = with_defaults(config)
+        self.tcfg = self.config["train"]
+        self.run_dir = Path(run_dir)
+        self.ckpt_dir = self.run_dir / "checkpoints"
+        self.resume = resume
+        self.info = distributed.setup(device)
+        self.device = self.info.device
+
+    # ---------------------------------------------------------------- checkpoints
+    def _state(self, epoch: int, batch_in_epoch: int) -> dict:
+        """Everything needed to continue: see the module docstring."""
+        return {
+            "model": self.method.state_dict(),
+            "optimizer": self.optimizer.state_dict(),
+            "scheduler": None if self.scheduler is None else self.scheduler.state_dict(),
+            "scaler": None if self.scaler is None else self.scaler.state_dict(),
+            "rng": capture_rng(),
+            "epoch": epoch,
+            "batch_in_epoch": batch_in_epoch,
+            "step": self.step,
+            "config": self.config,
+        }
+
+    def save(self, epoch: int, batch_in_epoch: int) -> Path | None:
+        """Rank 0 writes last.pt (and epoch_XXX.pt at the end of an epoch) atomically."""
+        path = self.ckpt_dir / "last.pt"
+        if self.info.is_main:
+            state = self._state(epoch, batch_in_epoch)
+            if batch_in_epoch == 0:
+                save_checkpoint(state, self.ckpt_dir / f"epoch_{epoch:03d}.pt")
+            save_checkpoint(state, path)
+        distributed.barrier(self.info)
+        return path
+
+    def _restore(self) -> tuple[int, int]:
+        """Load last.pt of the run folder into every component; returns (epoch, batch_in_epoch)."""
+        state = load_checkpoint(self.ckpt_dir / "last.pt", map_location=self.device)
+        self.method.load_state_dict(state["model"], strict=False)
+        self.optimizer.load_state_dict(state["optimizer"])
+        if self.scheduler is not None and state.get("scheduler") is not None:
+            self.scheduler.load_state_dict(state["scheduler"])
+        if self.scaler is not None and state.get("scaler") is not None:
+            self.scaler.load_state_dict(state["scaler"])
+        restore_rng(state["rng"])
+        self.step = int(state["step"])
+        return int(state["epoch"]), int(state.get("batch_in_epoch", 0))
+
+    # ---------------------------------------------------------------- setup
+    def _build(self) -> None:
+        """Method, DDP wrapper, optimiser, scheduler, scaler, training data."""
+        seed = int(self.tcfg["seed"])
+        seed_everything(seed)
+        self.method = build_method(self.config).to(self.device)
+        self.module = distributed.wrap(_StepModule(self.method), self.info,
+                                       sync_batchnorm=bool(self.tcfg["sync_batchnorm"]),
+                                       find_unused=bool(self.tcfg["find_unused_parameters"]))
+        self.params = [p for p in self.method.parameters() if p.requires_grad]
+        self.optimizer = build_optimizer(self.params, self.tcfg["optimizer"])
+        self.scheduler = build_scheduler(self.optimizer, self.tcfg["scheduler"])
+        amp = self.tcfg["amp"]
+        self.scaler = torch.amp.GradScaler("cuda") if amp == "fp16" and self.device.type == "cuda" else None
+        self.dataset = build_dataset(**self.config["data"]["train"])
+        self.sampler = DistributedSampler(self.dataset, num_replicas=self.info.world_size, rank=self.info.rank,
+                                          shuffle=True, seed=seed)
+        self.batch_size = int(self.tcfg["batch_size"])
+        self.steps_per_epoch = len(self.sampler) // self.batch_size
+        if self.steps_per_epoch == 0:
+            raise ValueError(f"training set has {len(self.dataset)} samples per {self.info.world_size} process(es): "
+                             f"fewer than one batch of train.batch_size={self.batch_size}")
+        self.step = 0
+        seed_everything(seed + self.info.rank)  # per-rank randomness (dropout) after identical initialisation
+
+    def _loader(self, epoch: int, skip_batches: int) -> DataLoader:
+        """The epoch's batches in the order fixed by (seed, epoch), the first `skip_batches` left out."""
+        self.sampler.set_epoch(epoch)
+        workers = int(self.tcfg["num_workers"])
+        return DataLoader(self.dataset, batch_size=self.batch_size, drop_last=True, collate_fn=collate,
+                          sampler=_SkipSampler(self.sampler, skip_batches * self.batch_size),
+                          num_workers=workers, pin_memory=self.device.type == "cuda",
+                          generator=torch.Generator().manual_seed(int(self.tcfg["seed"]) * 100003 + epoch))
+
+    # ---------------------------------------------------------------- one step
+    def _train_step(self, batch: dict, epoch: int) -> dict[str, float]:
+        """Forward, guard, backward, clip, update; returns the loss terms as floats."""
+        with autocast(self.tcfg["amp"], self.device):
+            out = self.module(batch)
+        loss = out["loss"]
+        if not distributed.all_true(bool(torch.isfinite(loss.detach()).item()), self.info):
+            self._stop("loss", out, epoch)
+        self.optimizer.zero_grad(set_to_none=True)
+        if self.scaler is not None:
+            self.scaler.scale(loss).backward()
+            self.scaler.unscale_(self.optimizer)
+        else:
+            loss.backward()
+        clip = float(self.tcfg["grad_clip"] or 0.0)
+        norm = torch.nn.utils.clip_grad_norm_(self.params, clip if clip > 0 else math.inf)
+        if self.scaler is not None:  # fp16 overflow: the scaler skips this step and lowers its scale
+            self.scaler.step(self.optimizer)
+            self.scaler.update()
+        else:
+            if not distributed.all_true(bool(torch.isfinite(norm).item()), self.info):
+                self._stop("gradient", out, epoch)
+            self.optimizer.step()
+        self.step += 1
+        terms = {k: float(v.detach().float().item()) for k, v in out.items() if torch.is_tensor(v) and v.numel() == 1}
+        terms["grad_norm"] = float(norm.item())
+        return terms
+
+    def _stop(self, what: str, out: dict, epoch: int) -> None:
+        """Raise NonFiniteError naming where it happened and the checkpoint that stays good."""
+        terms = {k: float(v.detach().float().item()) for k, v in out.items() if torch.is_tensor(v) and v.numel() == 1}
+        last = self.ckpt_dir / "last.pt"
+        kept = f"the last good checkpoint {last} is kept" if last.exists() else "no checkpoint was written yet"
+        raise NonFiniteError(
+            f"non-finite {what} at epoch {epoch + 1}, step {self.step + 1} (loss terms {terms}); training "
+            f"stopped before the update, {kept}. Lower the learning rate, enable train.grad_clip, or check "
+            f"the data of this batch."
+        )
+
+    # ---------------------------------------------------------------- loop
+    def fit(self) -> dict:
+        """Train to train.epochs (continuing from last.pt when resuming); returns the last validation."""
+        self._build()
+        start_epoch, skip = self._restore() if self.resume else (0, 0)
+        if self.info.is_main:
+            save_config(self.config, self.run_dir / "config.yaml")
+        writer = self._writer()
+        epochs = int(self.tcfg["epochs"])
+        results: dict = {}
+        try:
+            for epoch in range(start_epoch, epochs):
+                self._run_epoch(epoch, skip if epoch == start_epoch else 0, writer)
+                if self.scheduler is not None:
+                    self.scheduler.step()
+                self.save(epoch + 1, 0)
+                if (epoch + 1) % max(1, int(self.tcfg["val_every"])) == 0 or epoch + 1 == epochs:
+                    results = self._validate(epoch + 1, writer)
+        finally:
+            if writer is not None:
+                writer.close()
+        return {"epoch": epochs, "step": self.step, "checkpoint": str(self.ckpt_dir / "last.pt"), "val": results}
+
+    def _run_epoch(self, epoch: int, skip: int, writer) -> None:
+        """One pass over the epoch's batches from position `skip`, with tqdm, logs and step checkpoints."""
+        self.method.train()
+        every = int(self.tcfg["save_every_steps"] or 0)
+        log_every = max(1, int(self.tcfg["log_every"]))
+        bar = tqdm(total=self.steps_per_epoch, initial=skip, disable=not self.info.is_main,
+                   desc=f"epoch {epoch + 1}/{self.tcfg['epochs']}", unit="batch", dynamic_ncols=True)
+        tic = time.perf_counter()
+        with bar:
+            for position, batch in enumerate(self._loader(epoch, skip), start=skip):
+                terms = self._train_step(to_device(batch, self.device), epoch)
+                bar.update(1)
+                bar.set_postfix(loss=f"{terms['loss']:.4g}")
+                if writer is not None and self.step % log_every == 0:
+                    elapsed = time.perf_counter() - tic
+                    for key, value in terms.items():
+                        writer.add_scalar(f"train/{key}", value, self.step)
+                    writer.add_scalar("train/lr", self.optimizer.param_groups[0]["lr"], self.step)
+                    writer.add_scalar("train/samples_per_s", (position + 1 - skip) * self.batch_size
+                                      * self.info.world_size / max(elapsed, 1e-9), self.step)
+                if every and self.step % every == 0 and position + 1 < self.steps_per_epoch:
+                    self.save(epoch, position + 1)
+
+    def _writer(self):
+        """A TensorBoard writer on rank 0 (run_dir/tb), None elsewhere."""
+        if not self.info.is_main:
+            return None
+        from torch.utils.tensorboard import SummaryWriter
+
+        return SummaryWriter(str(self.run_dir / "tb"))
+
+    def _validate(self, epoch: int, writer) -> dict:
+        """Rank 0 evaluates every `data.val` set; results go to TensorBoard and run_dir/val/epoch_XXX.json."""
+        results: dict = {}
+        rng = capture_rng()  # validation must not shift the training RNG streams, or resume would diverge
+        if self.info.is_main and self.config["data"].get("val"):
+            protocol = (self.config.get("eval") or {}).get("protocol", "synth")
+            results = validate(self.method, self.config["data"]["val"], protocol, self.device,
+                               int(self.tcfg["batch_size"]))
+            for name, metrics in results.items():
+                for key, value in metrics.items():
+                    if isinstance(value, (int, float)):
+                        writer.add_scalar(f"val/{name}/{key}", value, self.step)
+            out = self.run_dir / "val" / f"epoch_{epoch:03d}.json"
+            out.parent.mkdir(parents=True, exist_ok=True)
+            out.write_text(json.dumps({"epoch": epoch, "step": self.step, "results": results}, indent=2))
+        distributed.barrier(self.info)
+        restore_rng(rng)
+        self.method.train()
+        return results
