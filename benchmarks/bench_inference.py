@@ -1,0 +1,162 @@
+"""Inference speed and peak memory of every method's config: eager PyTorch vs onnxruntime, batch 1 and 16.
+
+Each (config, runtime) runs in its own process so peak memory (max RSS) is its own; the onnxruntime
+process imports no torch, as a deployment would. Weights are random (speed does not depend on them).
+Prints one JSON document (and writes it with --out). Target: onnxruntime >= 1.3x eager at batch 1.
+
+    python benchmarks/bench_inference.py --threads 1 --out benchmarks/results/inference.json
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+# config name -> what it is; every method's CPU-size and paper-size configs
+DEFAULT_CONFIGS = [
+    "mean_pose/cpu", "dg_clip/cpu", "dg_clip/paper", "dg_clip_baseline/cpu", "dg_clip_baseline/paper",
+    "clip_hand3d/cpu", "clip_hand3d/paper",
+]
+
+
+def _peak_mb() -> float:
+    """Max resident set size of this process so far, MB (Linux reports KB)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def _time(fn, batch: int, min_seconds: float, max_iters: int) -> float:
+    """Images/s: one warm-up call, then repeats until min_seconds (at least 3), median per-call time."""
+    import statistics
+
+    fn()
+    times, start = [], time.perf_counter()
+    while len(times) < 3 or (time.perf_counter() - start < min_seconds and len(times) < max_iters):
+        t0 = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t0)
+    return batch / statistics.median(times)
+
+
+def eager_worker(config: str, onnx_path: str, batches: list[int], threads: int, min_seconds: float) -> dict:
+    """Build the method from `config`, time its inference model eagerly, then export it for the ORT worker."""
+    import torch
+
+    from handclip.engine.checkpoint import build_method
+    from handclip.engine.config import load_config
+    from handclip.export import export_onnx, ort_session, parity, sample_images
+
+    torch.set_num_threads(threads)
+    torch.manual_seed(0)
+    method = build_method(load_config(config)).eval()
+    model = method.inference_model().eval()
+    size = int(method.input_size)
+    params = sum(p.numel() for p in model.parameters())
+    result = {"config": config, "method": load_config(config)["method"]["name"], "input_size": size,
+              "inference_params": params, "eager": {}}
+    for batch in batches:
+        images = sample_images(size, batch)
+
+        def run():
+            with torch.inference_mode():
+                model(images)
+
+        result["eager"][f"batch{batch}_images_per_s"] = _time(run, batch, min_seconds, 30)
+    result["eager"]["peak_rss_mb"] = _peak_mb()
+    path, names = export_onnx(method, onnx_path)
+    result["onnx_mb"] = path.stat().st_size / 1e6
+    result["parity_max_abs_diff"] = max(parity(method, ort_session(path, threads), names).values())
+    return result
+
+
+def ort_worker(onnx_path: str, size: int, batches: list[int], threads: int, min_seconds: float, level: str) -> dict:
+    """Time the exported model in onnxruntime alone (no torch imported)."""
+    import numpy as np
+    import onnxruntime as ort
+
+    opts = ort.SessionOptions()
+    opts.graph_optimization_level = getattr(ort.GraphOptimizationLevel, level)
+    opts.intra_op_num_threads, opts.inter_op_num_threads = threads, 1
+    opts.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+    session = ort.InferenceSession(onnx_path, opts, providers=["CPUExecutionProvider"])
+    out = {"level": level}
+    rng = np.random.default_rng(0)
+    for batch in batches:
+        feed = {"image": rng.random((batch, 3, size, size), dtype=np.float32)}
+        out[f"batch{batch}_images_per_s"] = _time(lambda: session.run(None, feed), batch, min_seconds, 30)
+    out["peak_rss_mb"] = _peak_mb()
+    return out
+
+
+def _child(args: list[str]) -> dict:
+    """Run this script as a worker process and parse the JSON it prints last."""
+    proc = subprocess.run([sys.executable, __file__, *args], capture_output=True, text=True)
+    if proc.returncode != 0:
+        return {"error": proc.stderr.strip().splitlines()[-1] if proc.stderr.strip() else f"exit {proc.returncode}"}
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--configs", default=",".join(DEFAULT_CONFIGS))
+    parser.add_argument("--batches", default="1,16")
+    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--min-seconds", type=float, default=3.0)
+    parser.add_argument("--ort-levels", default="ORT_ENABLE_ALL,ORT_ENABLE_BASIC",
+                        help="onnxruntime graph optimisation levels to try; the best one is compared")
+    parser.add_argument("--out", type=Path)
+    parser.add_argument("--worker", nargs="+", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    batches = [int(b) for b in args.batches.split(",")]
+    if args.worker:
+        kind, *rest = args.worker
+        if kind == "eager":
+            print(json.dumps(eager_worker(rest[0], rest[1], batches, args.threads, args.min_seconds)))
+        else:
+            print(json.dumps(ort_worker(rest[0], int(rest[1]), batches, args.threads, args.min_seconds, rest[2])))
+        return 0
+    from tqdm import tqdm
+
+    common = ["--batches", args.batches, "--threads", str(args.threads), "--min-seconds", str(args.min_seconds)]
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for config in tqdm(args.configs.split(","), desc="bench", unit="config"):
+            onnx_path = str(Path(tmp) / (config.replace("/", "_") + ".onnx"))
+            row = _child(["--worker", "eager", config, onnx_path, *common])
+            if "error" not in row:
+                trials = [_child(["--worker", "ort", onnx_path, str(row["input_size"]), level, *common])
+                          for level in args.ort_levels.split(",")]
+                row["onnxruntime_trials"] = trials
+                ok = [t for t in trials if "error" not in t]
+                if ok:
+                    best = max(ok, key=lambda t: t[f"batch{batches[0]}_images_per_s"])
+                    row["onnxruntime"] = best
+                    row["speedup"] = {f"batch{b}": best[f"batch{b}_images_per_s"] / row["eager"][f"batch{b}_images_per_s"]
+                                      for b in batches}
+            else:
+                row["config"] = config
+            rows.append(row)
+    import onnxruntime
+    import torch
+
+    report = {
+        "benchmark": "inference", "threads": args.threads, "batches": batches, "cpu": platform.processor() or platform.machine(),
+        "torch": torch.__version__, "onnxruntime": onnxruntime.__version__, "target": "onnxruntime >= 1.3x eager at batch 1",
+        "results": rows,
+    }
+    text = json.dumps(report, indent=1)
+    print(text)
+    if args.out:
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text(text + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
