@@ -171,3 +171,11 @@ class CLIPTowers(nn.Module):
         enc = self.tokenize(texts)
         tokens = self.model.text_model(**enc).last_hidden_state
         return tokens, enc["attention_mask"].bool()
+
+
+def load_towers(spec: str = "random:tiny", seed: int = 0) -> CLIPTowers:
+    """Towers from a config string: 'random:tiny' / 'random:base' (random weights, `seed`), otherwise a
+    hub id, a local HF directory or an OpenAI `.pt` file for CLIPTowers.from_pretrained."""
+    if spec.startswith("random:"):
+        return CLIPTowers.random(spec.split(":", 1)[1], seed=seed)
+    return CLIPTowers.from_pretrained(spec)

@@ -1,0 +1,42 @@
+"""f^HPE, DG-CLIP's hand pose estimator at test time: f^H2D's Branch1 (the CPM) followed by f^PP.
+
+This is the whole inference model: it holds no Branch2 and no CLIP weight. Its forward maps a float
+image in [0, 1] to the wrist-relative 3D pose in mm and the 2D keypoints in crop pixels; the mm scale
+is the buffer `bone_mm` (a middle MCP-PIP bone length, set from the training data by the method).
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from handclip.models import heatmap2d
+from handclip.models.cpm import CPM, STRIDE
+from handclip.models.poseprior import PosePrior
+
+
+class HandPoseEstimator(nn.Module):
+    """Image (B, 3, S, S) in [0, 1] -> xyz (B, 21, 3) mm wrist-relative, uv (B, 21, 2) crop pixels."""
+
+    def __init__(self, input_size: int = 256, width: float = 1.0, bone_mm: float = 30.0):
+        super().__init__()
+        if input_size % STRIDE:
+            raise ValueError(f"DG-CLIP input_size must be a multiple of 8, got {input_size}")
+        self.input_size = int(input_size)
+        self.heatmap_size = self.input_size // STRIDE
+        self.cpm = CPM(width)
+        self.poseprior = PosePrior(self.heatmap_size, width)
+        self.register_buffer("bone_mm", torch.tensor(float(bone_mm)))
+
+    def run(self, image: torch.Tensor) -> dict[str, torch.Tensor]:
+        """Every intermediate the losses need: stage heatmaps, layer-11 features, canonical pose,
+        rotation and the composed bone-normalised pose 'xyz_n'."""
+        heatmaps, feat11 = self.cpm(image - 0.5)  # Zimmermann & Brox input normalisation
+        xyz_c, R = self.poseprior(heatmaps[-1])
+        return {"heatmaps": heatmaps, "feat11": feat11, "xyz_c": xyz_c, "R": R,
+                "xyz_n": PosePrior.compose(xyz_c, R)}
+
+    def forward(self, image: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        out = self.run(image)
+        uv = heatmap2d.decode(out["heatmaps"][-1], STRIDE)
+        return out["xyz_n"] * self.bone_mm, uv
