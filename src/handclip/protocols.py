@@ -1,0 +1,203 @@
+"""Named evaluation protocols (synth, freihand, rhd, stb, realworld): one batch of predictions and GT -> metric rows.
+
+A protocol is called with numpy dicts: pred {'xyz' (B, 21, 3) mm wrist-relative, optional 'verts'
+(B, V, 3) mm relative to the same wrist, optional 'uv' (B, 21, 2) px} and gt {'xyz' (B, 21, 3) mm camera
+frame, optional 'valid' (B, 21), 'verts' (B, V', 3) mm camera frame, 'uv' (B, 21, 2) px}. It returns rows:
+an array (B, 21) holds per-joint errors, NaN where the joint is not valid (summarised as mean/median EPE
+and AUC on the protocol's grids, handclip.evaluator); an array (B,) holds one value per sample (averaged).
+Row names: mpjpe, pa_mpjpe (mm), epe_2d (px), mpvpe, pa_mpvpe (mm, per-sample mean vertex error),
+f5, f15 (unaligned F-scores) and pa_f5, pa_f15 (after Procrustes; the "F@5mm / F@15mm" of the papers).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+
+from handclip import metrics
+from handclip.geometry import bone_length, root_relative
+
+ROW_UNITS = {"mpjpe": "mm", "pa_mpjpe": "mm", "epe_2d": "px", "mpvpe": "mm", "pa_mpvpe": "mm"}
+F_THRESHOLDS_MM = (5.0, 15.0)
+_MIN_BONE_MM = 1e-6
+
+
+def _array(d: dict, key: str, who: str) -> np.ndarray:
+    """d[key] as float64, with a clear error when missing or non-finite."""
+    if key not in d:
+        raise KeyError(f"{who} has no {key!r} (keys: {sorted(d)})")
+    a = np.asarray(d[key], dtype=np.float64)
+    if not np.isfinite(a).all():
+        raise ValueError(f"{who} {key!r} contains NaN or inf")
+    return a
+
+
+def _joints(pred: dict, gt: dict):
+    """Predicted and GT joints (B, 21, 3) and the GT valid mask (B, 21), shapes checked."""
+    p, g = _array(pred, "xyz", "prediction"), _array(gt, "xyz", "ground truth")
+    if p.shape != g.shape or p.shape[1:] != (21, 3):
+        raise ValueError(f"expected prediction and ground truth 'xyz' of shape (B, 21, 3), got {p.shape} and {g.shape}")
+    valid = np.asarray(gt["valid"], dtype=bool) if "valid" in gt else np.ones(g.shape[:2], dtype=bool)
+    if valid.shape != g.shape[:2]:
+        raise ValueError(f"ground truth 'valid' has shape {valid.shape}, expected {g.shape[:2]}")
+    return p, g, valid
+
+
+def _masked(errors: np.ndarray, valid: np.ndarray) -> np.ndarray:
+    """Errors with NaN where the joint is not valid."""
+    return np.where(valid, errors, np.nan)
+
+
+def _rows_2d(pred: dict, gt: dict, valid: np.ndarray) -> dict:
+    """2D pixel errors when both sides carry 'uv'."""
+    if "uv" not in pred or "uv" not in gt:
+        return {}
+    return {"epe_2d": _masked(metrics.keypoint_errors(_array(pred, "uv", "prediction"), _array(gt, "uv", "ground truth")), valid)}
+
+
+def _rows_mesh(pred: dict, gt: dict, pred_xyz: np.ndarray, gt_xyz: np.ndarray) -> dict:
+    """Vertex errors and F-scores of meshes made relative to their joints' wrists, as FreiHAND's eval.py.
+
+    Same vertex count: MPVPE and PA-MPVPE, the mesh aligned by its own Procrustes fit. Different counts
+    (e.g. a 778-vertex prediction against another template): no vertex errors, and the mesh is aligned
+    with the keypoints' fit. F-scores compare nearest neighbours, unaligned (f5, f15) and aligned.
+    """
+    if "verts" not in pred or "verts" not in gt:
+        return {}
+    pv = _array(pred, "verts", "prediction") - pred_xyz[:, :1]
+    gv = _array(gt, "verts", "ground truth") - gt_xyz[:, :1]
+    pred_xyz, gt_xyz = pred_xyz - pred_xyz[:, :1], gt_xyz - gt_xyz[:, :1]
+    rows = {}
+    if pv.shape == gv.shape:
+        aligned = metrics.procrustes_align(gv, pv)
+        rows["mpvpe"] = metrics.keypoint_errors(pv, gv).mean(1)
+        rows["pa_mpvpe"] = metrics.keypoint_errors(aligned, gv).mean(1)
+    else:
+        aligned = np.stack(
+            [metrics.apply_procrustes(v, metrics.procrustes_transform(g, p)) for v, g, p in zip(pv, gt_xyz, pred_xyz)]
+        )
+    for t in F_THRESHOLDS_MM:
+        rows[f"f{t:g}"] = metrics.fscore(pv, gv, t)[0]
+        rows[f"pa_f{t:g}"] = metrics.fscore(aligned, gv, t)[0]
+    return rows
+
+
+class Protocol:
+    """An evaluation preset: `curves` maps each per-joint row to the named threshold grids of its AUCs."""
+
+    name: str = ""
+    curves: dict[str, tuple[str, ...]] = {}
+
+    def settings(self) -> dict:
+        """The choices that define this protocol, written next to its results."""
+        return {"curves": {k: list(v) for k, v in self.curves.items()}}
+
+    def __call__(self, pred: dict, gt: dict) -> dict[str, np.ndarray]:
+        """Metric rows of one batch (see the module docstring)."""
+        raise NotImplementedError
+
+
+class WristProtocol(Protocol):
+    """Wrist-relative joints and meshes, unaligned and Procrustes-aligned (the synth and freihand presets).
+
+    FreiHAND's official unaligned error compares absolute camera coordinates; a crop fixes no absolute
+    depth, so our unaligned rows compare wrist-relative coordinates (both wrists at the origin).
+    The aligned rows are exactly eval.py's (scale, rotation with reflections, translation per sample).
+    All 21 joints are averaged, the wrist included (its unaligned error is 0 by construction).
+    """
+
+    def __init__(self, name: str, grids: tuple[str, ...]):
+        for grid in grids:
+            metrics.thresholds(grid)
+        self.name = name
+        self.curves = {"mpjpe": grids, "pa_mpjpe": grids, "epe_2d": ("zb_2d_px",)}
+
+    def __call__(self, pred: dict, gt: dict) -> dict[str, np.ndarray]:
+        p_abs, g_abs, valid = _joints(pred, gt)
+        p, g = root_relative(p_abs, "wrist"), root_relative(g_abs, "wrist")
+        rows = {"mpjpe": _masked(metrics.keypoint_errors(p, g), valid), "pa_mpjpe": _masked(metrics.pa_errors(p, g), valid)}
+        rows.update(_rows_2d(pred, gt, valid))
+        rows.update(_rows_mesh(pred, gt, p_abs, g_abs))
+        return rows
+
+
+class RootScaleProtocol(Protocol):
+    """Zimmermann & Brox's RHD/STB protocol: root-relative joints at the GT scale.
+
+    GT: joints minus the GT root. Prediction: joints minus its own root; with scale='own' (default) also
+    divided by its own middle MCP-PIP bone and multiplied by the GT bone. This reproduces hand3d's
+    eval, where the PosePrior outputs root-relative joints normalised to a unit bone and the script
+    multiplies them by the GT bone length (`keypoint_scale`): for a prediction in mm, normalising by its
+    own bone first is the same thing. scale='none' compares the root-relative mm prediction as it is.
+    root: 'palm' (midpoint of wrist and middle MCP, hand3d's default and STB's labelled root) or 'wrist'.
+    All 21 canonical joints are scored (with root='wrist' the wrist row is 0, as hand3d scores its root).
+    """
+
+    def __init__(self, name: str, root: str = "palm", scale: str = "own", grid: str = "zb_20_50", procrustes: bool = False):
+        if root not in ("palm", "wrist"):
+            raise ValueError(f"{name}: root must be 'palm' or 'wrist', got {root!r}")
+        if scale not in ("own", "none"):
+            raise ValueError(f"{name}: scale must be 'own' or 'none', got {scale!r}")
+        metrics.thresholds(grid)
+        self.name, self.root, self.scale, self.grid = name, root, scale, grid
+        self.curves = {"mpjpe": (grid,), "epe_2d": ("zb_2d_px",)}
+        if procrustes:
+            self.curves["pa_mpjpe"] = (grid,)
+
+    def settings(self) -> dict:
+        return {**super().settings(), "root": self.root, "scale": self.scale, "grid": self.grid}
+
+    def __call__(self, pred: dict, gt: dict) -> dict[str, np.ndarray]:
+        p, g, valid = _joints(pred, gt)
+        p, g = root_relative(p, self.root), root_relative(g, self.root)
+        if self.scale == "own":
+            p = p * (bone_length(g) / np.maximum(bone_length(p), _MIN_BONE_MM))[:, None, None]
+        rows = {"mpjpe": _masked(metrics.keypoint_errors(p, g), valid)}
+        if "pa_mpjpe" in self.curves:
+            rows["pa_mpjpe"] = _masked(metrics.pa_errors(p, g), valid)
+        rows.update(_rows_2d(pred, gt, valid))
+        return rows
+
+
+_PRESETS = {
+    # Synthetic domains: AUC on both the 20-50 mm grid of RHD/STB tables and FreiHAND's 0-50 mm grid.
+    "synth": lambda **kw: WristProtocol("synth", **{"grids": ("zb_20_50", "freihand"), **kw}),
+    "freihand": lambda **kw: WristProtocol("freihand", **{"grids": ("freihand",), **kw}),
+    "rhd": lambda **kw: RootScaleProtocol("rhd", **kw),
+    "stb": lambda **kw: RootScaleProtocol("stb", **kw),
+    # Ge et al. (CVPR 2019) assume the global scale and root known, as Zimmermann & Brox; they report the
+    # mean joint error in mm. Root = wrist; PA-MPJPE added for comparison with MediaPipe and meshes.
+    "realworld": lambda **kw: RootScaleProtocol("realworld", **{"root": "wrist", "procrustes": True, **kw}),
+}
+
+
+def get(name: str, **kwargs) -> Protocol:
+    """The evaluation protocol `name` (synth, freihand, rhd, stb, realworld), options as keyword arguments."""
+    if name not in _PRESETS:
+        raise KeyError(f"unknown evaluation protocol {name!r}; known: {sorted(_PRESETS)}")
+    return _PRESETS[name](**kwargs)
+
+
+def write_freihand_pred(path, xyz, verts, root=None) -> Path:
+    """Write FreiHAND's official submission file pred.json = [xyz (N, 21, 3) m, verts (N, V, 3) m].
+
+    Inputs in mm: wrist-relative predictions plus `root` (N, 3), the absolute wrist position in mm if the
+    method estimates one (the unaligned scores of the benchmark need absolute coordinates; the aligned
+    scores, the ones papers report, do not). V = 778 for MANO meshes; eval.py accepts other counts.
+    """
+    xyz, verts = np.asarray(xyz, dtype=np.float64), np.asarray(verts, dtype=np.float64)
+    if xyz.ndim != 3 or xyz.shape[1:] != (21, 3):
+        raise ValueError(f"{path}: xyz must have shape (N, 21, 3), got {xyz.shape}")
+    if verts.ndim != 3 or verts.shape[0] != xyz.shape[0] or verts.shape[2] != 3:
+        raise ValueError(f"{path}: verts must have shape ({xyz.shape[0]}, V, 3), got {verts.shape}")
+    if root is not None:
+        root = np.asarray(root, dtype=np.float64).reshape(-1, 1, 3)
+        if root.shape[0] != xyz.shape[0]:
+            raise ValueError(f"{path}: root must have shape ({xyz.shape[0]}, 3), got {root.shape[0]} rows")
+        xyz, verts = xyz + root, verts + root
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps([(xyz / 1000.0).tolist(), (verts / 1000.0).tolist()]))
+    return path
