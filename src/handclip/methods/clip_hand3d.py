@@ -1,0 +1,210 @@
+"""CLIP-Hand3D (Guo et al.): ResNet pyramid, lixel uvd joints, coarse-to-fine mesh, joint-order CLIP supervision.
+
+Units inside: joints in lixel bins (the joint loss compares bins divided by bin counts, so every axis
+spans [0, 1]); vertices wrist-relative in mm divided by `depth_range_mm` (the same normalisation as
+the lixel depth axis). predict() returns mm: the wrist's absolute depth, unobservable from a crop, is
+solved so that the back-projected middle MCP-PIP bone is `ref_bone_mm` long (default: the template's).
+The frozen CLIP text tower is held outside the module tree, so checkpoints carry no CLIP weights.
+"""
+
+from __future__ import annotations
+
+import math
+from functools import lru_cache
+
+import numpy as np
+import torch
+from torch import nn
+
+from handclip.methods import register
+from handclip.methods.base import Method
+from handclip.mesh import losses as mesh_losses
+from handclip.models.lixel import LixelCodec, LixelHead, root_depth_from_bone
+from handclip.models.mesh_regressor import MeshRegressor
+from handclip.models.resnet import ResNetEncoder
+from handclip.skeleton import MIDDLE_MCP, MIDDLE_PIP, NUM_JOINTS
+
+
+@lru_cache(maxsize=4)
+def _template_and_hierarchy(source: str, sparse_to_dense: bool):
+    """The template mesh and its node hierarchy (cached: the geodesic distances take a second)."""
+    from handclip.mesh.hierarchy import build_hierarchy, default_sizes
+    from handclip.mesh.templates import load_mesh_template
+
+    t = load_mesh_template(source)
+    num_v = len(t["vertices"])
+    sizes = default_sizes(num_v) if sparse_to_dense else [NUM_JOINTS, num_v, num_v, num_v]
+    return t, build_hierarchy(t["vertices"], t["faces"], t["joints"], sizes, weld=t["weld"])
+
+
+def build_text_tower(spec: str):
+    """Frozen CLIP towers: 'random-tiny' / 'random-base' (random weights, real tokenizer) or a weights source."""
+    from handclip.clip.towers import CLIPTowers
+
+    if spec.startswith("random-"):
+        return CLIPTowers.random(size=spec.split("-", 1)[1])
+    return CLIPTowers.from_pretrained(spec)
+
+
+def rotate_images(image: torch.Tensor, angle: torch.Tensor, centre: torch.Tensor) -> torch.Tensor:
+    """Images (B, 3, S, S) rotated by `angle` (B,) rad about pixel `centre` (B, 2): p' = R (p - c) + c."""
+    size = image.shape[-1]
+    cos, sin = angle.cos(), angle.sin()
+    coords = torch.arange(size, device=image.device, dtype=image.dtype)
+    v, u = torch.meshgrid(coords, coords, indexing="ij")
+    du, dv = u[None] - centre[:, 0, None, None], v[None] - centre[:, 1, None, None]
+    src_u = cos[:, None, None] * du + sin[:, None, None] * dv + centre[:, 0, None, None]  # R^T (p' - c) + c
+    src_v = -sin[:, None, None] * du + cos[:, None, None] * dv + centre[:, 1, None, None]
+    grid = torch.stack([src_u, src_v], -1) * (2.0 / (size - 1)) - 1
+    return torch.nn.functional.grid_sample(image, grid, mode="bilinear", padding_mode="zeros", align_corners=True)
+
+
+def rotation_z(angle: torch.Tensor) -> torch.Tensor:
+    """Rotations (B, 3, 3) about the camera's optical axis: the 3D counterpart of rotating the image."""
+    c, s, z, o = angle.cos(), angle.sin(), torch.zeros_like(angle), torch.ones_like(angle)
+    return torch.stack([c, -s, z, s, c, z, z, z, o], -1).view(-1, 3, 3)
+
+
+class _InferenceModel(nn.Module):
+    """Export wrapper: float image (B, 3, S, S) in [0, 1] -> (uvd bins (B, 21, 3), normalised vertices (B, V, 3))."""
+
+    def __init__(self, method: "ClipHand3D"):
+        super().__init__()
+        self.method = method
+
+    def forward(self, image: torch.Tensor):
+        out = self.method(image)
+        return out["uvd"], out["verts"]
+
+
+@register("clip_hand3d")
+class ClipHand3D(Method):
+    """The full model with the ablation switches of Tables 3-4 (clip_loss, feature_projection, sparse_to_dense,
+    contrastive_batch) and the release's batch-attention behaviour behind batch_attention_quirk."""
+
+    def __init__(self, input_size: int = 224, backbone: str = "resnet50", pretrained: str | None = None,
+                 bins_xy: int = 32, bins_z: int = 64, depth_range_mm: float = 300.0, deconv_width: int = 256,
+                 num_deconv: int = 2, widths=(256, 128, 64, 32), mesh_depth: int = 1, heads: int = 4,
+                 template: str = "synth", sparse_to_dense: bool = True, feature_projection: bool = True,
+                 clip: str = "random-tiny", clip_loss: bool = True, prompt_joints: int = NUM_JOINTS,
+                 embed_dim: int = 128, text_width: int = 128, text_depth: int = 1, contrastive_batch: int = 0,
+                 consistency: bool = True, max_rotation_deg: float = 30.0, loss_weights=(1.0, 0.05, 0.1, 0.1),
+                 ref_bone_mm: float | None = None, batch_attention_quirk: bool = False, seed: int = 0):
+        super().__init__()
+        self.input_size = input_size
+        self.codec = LixelCodec(input_size, bins_xy, bins_z, depth_range_mm)
+        self.encoder = ResNetEncoder(backbone, pretrained)
+        ch = self.encoder.channels
+        self.lixel = LixelHead(ch[4], deconv_width, bins_xy, bins_z, num_deconv)
+        tmpl, hierarchy = _template_and_hierarchy(template, sparse_to_dense)
+        self.mesh = MeshRegressor(hierarchy, ch, input_size, bins_xy, bins_z, tuple(widths),
+                                  feature_projection=feature_projection, depth=mesh_depth, heads=heads,
+                                  batch_attention_quirk=batch_attention_quirk)
+        self.register_buffer("faces", torch.as_tensor(tmpl["faces"], dtype=torch.long), persistent=False)
+        bone = np.linalg.norm(tmpl["joints"][MIDDLE_MCP] - tmpl["joints"][MIDDLE_PIP])
+        self.ref_bone_mm = float(ref_bone_mm or bone)
+        self.weights = tuple(float(w) for w in loss_weights)
+        self.consistency, self.max_rotation = consistency, math.radians(max_rotation_deg)
+        self.prompt_joints, self.contrastive_batch = prompt_joints, contrastive_batch
+        self._rng = np.random.default_rng(seed)
+        self.matching = None
+        self._towers = []  # the frozen CLIP towers, kept out of the module tree (and the state_dict)
+        if clip_loss:
+            from handclip.models.text_side import PoseTextMatching
+
+            towers = build_text_tower(clip)
+            self._towers.append(towers)
+            token_width = int(towers.model.config.text_config.hidden_size)
+            self.matching = PoseTextMatching(token_width, NUM_JOINTS, bins_xy, bins_z, embed_dim, text_width,
+                                             text_depth, heads, batch_attention_quirk)
+
+    # ---- network -------------------------------------------------------------------------------
+    def forward(self, image: torch.Tensor) -> dict[str, torch.Tensor]:
+        """Float (B, 3, S, S) in [0, 1] -> lixel logits 'px','py','pz', 'uvd' bins, normalised 'verts', 'features'."""
+        feats = self.encoder(image)
+        out = self.lixel(feats[4])
+        uv_px = self.codec.decode(out["uvd"])[..., :2]
+        out["verts"] = self.mesh(feats, out["uvd"], uv_px)
+        out["features"] = feats
+        return out
+
+    @staticmethod
+    def _float_image(batch: dict) -> torch.Tensor:
+        return batch["image"].permute(0, 3, 1, 2).float() / 255.0
+
+    def text_tower(self):
+        """The frozen CLIP towers on this module's device."""
+        towers = self._towers[0]
+        device = self.faces.device
+        if towers.device != device:
+            towers.to(device)
+        return towers
+
+    # ---- losses --------------------------------------------------------------------------------
+    def logits_matrices(self, batch: dict, out: dict) -> torch.Tensor:
+        """M_lr, M_tb, M_nf (3, B, B) for the batch's joint-order prompts (sampled afresh each call)."""
+        from handclip.clip.joint_prompts import batch_prompts
+
+        wx, wy, wz = batch_prompts(batch["xyz"].detach().cpu().numpy(), self.prompt_joints, self._rng)
+        tokens, mask = self.text_tower().text_token_features(wx + wy + wz)
+        return self.matching(out, tokens.float(), mask)
+
+    def training_step(self, batch: dict) -> dict[str, torch.Tensor]:
+        """Eq. 8: w1 (L_P + L_V) + w2 (L_N + L_E) + w3 (L_C2d + L_C3d) + w4 L_CLIP."""
+        from handclip.models.text_side import clip_loss
+
+        image = self._float_image(batch)
+        out = self(image)
+        xyz, K = batch["xyz"].float(), batch["K"].float()
+        d = xyz[..., 2:] - xyz[:, :1, 2:]
+        gt = self.codec.normalise(self.codec.encode(torch.cat([batch["uv"].float(), d], -1)))
+        valid = batch["valid"].float() if "valid" in batch else torch.ones_like(xyz[..., 0])
+        per_joint = (self.codec.normalise(out["uvd"]) - gt).abs().sum(-1)
+        terms = {"joints": (per_joint * valid).sum() / valid.sum().clamp_min(1)}
+        zero = per_joint.new_zeros(())
+        terms.update(verts=zero, normal=zero, edge=zero, c2d=zero, c3d=zero, clip=zero)
+        if "verts" in batch:
+            gt_v = (batch["verts"].float() - xyz[:, :1]) / self.codec.depth_range
+            if gt_v.shape[1] != out["verts"].shape[1]:
+                raise ValueError(f"batch 'verts' have {gt_v.shape[1]} vertices, the mesh template {out['verts'].shape[1]}")
+            terms["verts"] = (out["verts"] - gt_v).abs().sum(-1).mean()
+            terms["normal"] = mesh_losses.normal_loss(out["verts"], gt_v, self.faces)
+            terms["edge"] = mesh_losses.edge_loss(out["verts"], gt_v, self.faces)
+        if self.consistency:
+            terms["c2d"], terms["c3d"] = self._consistency(image, K, out)
+        if self.matching is not None:
+            terms["clip"] = clip_loss(self.logits_matrices(batch, out), self.contrastive_batch)
+        w1, w2, w3, w4 = self.weights
+        total = (w1 * (terms["joints"] + terms["verts"]) + w2 * (terms["normal"] + terms["edge"])
+                 + w3 * (terms["c2d"] + terms["c3d"]) + w4 * terms["clip"])
+        return {"loss": total, **{f"loss_{k}": v.detach() for k, v in terms.items()}}
+
+    def _consistency(self, image: torch.Tensor, K: torch.Tensor, out: dict):
+        """Eq. 6: a second view rotated about the principal point; Aff(P1) vs P2 (bins), Rot(V1) vs V2."""
+        angle = (torch.rand(image.shape[0], device=image.device) * 2 - 1) * self.max_rotation
+        centre = K[:, :2, 2]
+        out2 = self(rotate_images(image, angle, centre))
+        p1 = self.codec.decode(out["uvd"])
+        rot2d = rotation_z(angle)[:, :2, :2]
+        uv1 = (p1[..., :2] - centre[:, None]) @ rot2d.transpose(1, 2) + centre[:, None]
+        p1_aff = self.codec.normalise(self.codec.encode(torch.cat([uv1, p1[..., 2:]], -1)))
+        c2d = (p1_aff - self.codec.normalise(out2["uvd"])).abs().sum(-1).mean()
+        c3d = (out["verts"] @ rotation_z(angle).transpose(1, 2) - out2["verts"]).abs().sum(-1).mean()
+        return c2d, c3d
+
+    # ---- inference -----------------------------------------------------------------------------
+    @torch.no_grad()
+    def predict(self, batch: dict) -> dict[str, torch.Tensor]:
+        """Wrist-relative 'xyz' and 'verts' in mm, 'uv' crop pixels (see the module docstring for the depth)."""
+        out = self(self._float_image(batch))
+        uvd = self.codec.decode(out["uvd"])
+        K = batch["K"].float()
+        root = root_depth_from_bone(uvd, K, self.ref_bone_mm)
+        from handclip.geometry import uvd_to_xyz
+
+        xyz = uvd_to_xyz(uvd, K, root)
+        return {"xyz": xyz - xyz[:, :1], "uv": uvd[..., :2], "verts": out["verts"] * self.codec.depth_range}
+
+    def inference_model(self) -> nn.Module:
+        """Image -> (uvd bins, normalised vertices); decode with self.codec as in predict()."""
+        return _InferenceModel(self)

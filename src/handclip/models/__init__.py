@@ -1,0 +1,1 @@
+"""Network architectures of both methods, named after the papers' parts."""
