@@ -1,0 +1,28 @@
+"""Logits matrices (pose or image features vs text features over one batch) as heatmaps in one PNG."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+
+def save_logits_png(path, matrices: dict[str, np.ndarray], title: str) -> Path:
+    """One heatmap per (B, B) matrix (rows: pose/image features, columns: texts); a diagonal means matches."""
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(4.2 * len(matrices), 4.0))
+    axes = fig.subplots(1, len(matrices), squeeze=False)[0]
+    for ax, (name, matrix) in zip(axes, matrices.items()):
+        matrix = np.asarray(matrix, dtype=np.float64)
+        im = ax.imshow(matrix, cmap="viridis")
+        ax.set_title(name, fontsize=10)
+        ax.set_xlabel("text")
+        ax.set_ylabel("sample")
+        fig.colorbar(im, ax=ax, fraction=0.046, pad=0.04)
+    fig.suptitle(title)
+    fig.tight_layout()
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=100)
+    return path
