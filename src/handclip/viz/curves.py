@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from handclip.viz.save import save_figure
+
 
 def save_pck_comparison(path, curves: dict[str, dict], title: str, xlabel: str = "error threshold (mm)") -> Path:
     """Plot {method label: {'thresholds': [...], 'pck': [...], 'auc': float}} as lines; write `path`."""
@@ -20,7 +22,4 @@ def save_pck_comparison(path, curves: dict[str, dict], title: str, xlabel: str =
     ax.legend(loc="lower right", fontsize=8)
     ax.set_title(title)
     fig.tight_layout()
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=100)
-    return path
+    return save_figure(fig, path)

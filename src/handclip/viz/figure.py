@@ -7,6 +7,7 @@ from pathlib import Path
 import numpy as np
 
 from handclip.viz.pose3d import plot_pose3d
+from handclip.viz.save import save_figure
 from handclip.viz.skeleton2d import draw_skeleton
 
 
@@ -33,7 +34,4 @@ def prediction_figure(image: np.ndarray, pred: dict, faces=None, title: str | No
 
 def save_prediction_png(path, image: np.ndarray, pred: dict, faces=None, title: str | None = None) -> Path:
     """Write prediction_figure(...) to `path` (parents created) and return the path."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    prediction_figure(image, pred, faces, title).savefig(path)
-    return path
+    return save_figure(prediction_figure(image, pred, faces, title), path)

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import numpy as np
 
+from handclip.viz.save import save_figure
 from handclip.viz.skeleton2d import draw_skeleton
 
 
@@ -32,7 +33,4 @@ def save_overlay_grid(path, cells: list[list[tuple[np.ndarray, np.ndarray | None
             if r == 0 and col_titles and c < len(col_titles):
                 ax.set_title(col_titles[c], fontsize=9)
     fig.tight_layout()
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=100)
-    return path
+    return save_figure(fig, path)

@@ -6,6 +6,8 @@ from pathlib import Path
 
 import numpy as np
 
+from handclip.viz.save import save_figure
+
 
 def save_logits_png(path, matrices: dict[str, np.ndarray], title: str) -> Path:
     """One heatmap per (B, B) matrix (rows: pose/image features, columns: texts); a diagonal means matches."""
@@ -22,7 +24,4 @@ def save_logits_png(path, matrices: dict[str, np.ndarray], title: str) -> Path:
         fig.colorbar(im, ax=ax, fraction=0.046, pad=0.04)
     fig.suptitle(title)
     fig.tight_layout()
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=100)
-    return path
+    return save_figure(fig, path)
