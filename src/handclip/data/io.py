@@ -1,0 +1,128 @@
+"""Safe loading of dataset files: every failure names the file and what was expected.
+
+A user pointing a reader at the wrong folder is the most common failure, so missing roots and
+files list the layout the reader expected, and malformed files say which key or shape is wrong.
+"""
+
+from __future__ import annotations
+
+import json
+import pickle
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, ImageFile
+
+
+class DatasetError(Exception):
+    """Base of the errors raised while reading a dataset from disk."""
+
+
+class MissingDataError(DatasetError, FileNotFoundError):
+    """A root folder or a file the dataset layout requires is not there."""
+
+
+class MalformedDataError(DatasetError, ValueError):
+    """A file exists but cannot be decoded or holds labels of the wrong kind or shape."""
+
+
+def require_dir(path, dataset: str, layout: str) -> Path:
+    """Return `path` as a Path if it is a folder, else raise naming it and the expected layout."""
+    path = Path(path).expanduser()
+    if not path.is_dir():
+        raise MissingDataError(
+            f"{dataset} root {str(path)!r} is not a folder; expected a folder holding:\n{layout}"
+        )
+    return path
+
+
+def require_file(path, dataset: str, layout: str = "") -> Path:
+    """Return `path` if it is a file, else raise naming it (and the expected layout if given)."""
+    path = Path(path)
+    if not path.is_file():
+        hint = f"; expected layout:\n{layout}" if layout else ""
+        raise MissingDataError(f"{dataset}: missing file {str(path)!r}{hint}")
+    return path
+
+
+def load_json(path):
+    """Parse a JSON file; a missing or broken file raises an error naming it."""
+    path = require_file(path, "json")
+    try:
+        with open(path, encoding="utf-8") as f:
+            return json.load(f)
+    except (json.JSONDecodeError, UnicodeDecodeError) as e:
+        raise MalformedDataError(f"{path}: not valid JSON ({e})") from e
+
+
+def load_pickle(path):
+    """Unpickle a file written by Python 2 or 3 (latin1 keeps Python 2 numpy arrays readable)."""
+    path = require_file(path, "pickle")
+    try:
+        with open(path, "rb") as f:
+            return pickle.load(f, encoding="latin1")
+    except (pickle.UnpicklingError, EOFError, ValueError, TypeError, AttributeError, ImportError) as e:
+        raise MalformedDataError(f"{path}: not a readable pickle ({type(e).__name__}: {e})") from e
+
+
+def load_mat(path, keys: tuple[str, ...]) -> dict:
+    """Read a MATLAB .mat file and return the arrays under `keys`, each required to be present."""
+    from scipy.io import loadmat
+
+    path = require_file(path, "mat")
+    try:
+        mat = loadmat(str(path))
+    except Exception as e:  # scipy raises ValueError, TypeError or its own MatReadError
+        raise MalformedDataError(f"{path}: not a readable .mat file ({type(e).__name__}: {e})") from e
+    missing = [k for k in keys if k not in mat]
+    if missing:
+        found = sorted(k for k in mat if not k.startswith("__"))
+        raise MalformedDataError(f"{path}: missing variable(s) {missing}; found {found}")
+    return {k: mat[k] for k in keys}
+
+
+def load_image(path, dataset: str = "image") -> np.ndarray:
+    """Decode an image file fully into uint8 RGB (H, W, 3); truncated or corrupt files raise."""
+    path = require_file(path, dataset)
+    if ImageFile.LOAD_TRUNCATED_IMAGES:
+        raise RuntimeError("PIL.ImageFile.LOAD_TRUNCATED_IMAGES is set: truncated images would load silently")
+    try:
+        with Image.open(path) as img:
+            img.load()
+            return np.asarray(img.convert("RGB"), dtype=np.uint8).copy()
+    except (OSError, SyntaxError, ValueError) as e:
+        raise MalformedDataError(f"{path}: cannot decode image, truncated or corrupt ({e})") from e
+
+
+def load_label_image(path, dataset: str = "mask") -> np.ndarray:
+    """Decode a single-channel label image (masks) into a uint8 (H, W) array."""
+    path = require_file(path, dataset)
+    try:
+        with Image.open(path) as img:
+            img.load()
+            arr = np.asarray(img)
+    except (OSError, SyntaxError, ValueError) as e:
+        raise MalformedDataError(f"{path}: cannot decode mask image, truncated or corrupt ({e})") from e
+    return arr if arr.ndim == 2 else arr[..., 0]
+
+
+def check_shape(array, shape: tuple, path, what: str) -> np.ndarray:
+    """Return `array` as float64 numpy if its shape matches `shape` (None = any size), else raise."""
+    try:
+        arr = np.asarray(array, dtype=np.float64)
+    except (ValueError, TypeError) as e:
+        raise MalformedDataError(f"{path}: {what} is not a numeric array ({e})") from e
+    ok = arr.ndim == len(shape) and all(s is None or s == n for s, n in zip(shape, arr.shape))
+    if not ok:
+        want = "(" + ", ".join("N" if s is None else str(s) for s in shape) + ")"
+        raise MalformedDataError(f"{path}: {what} has shape {tuple(arr.shape)}, expected {want}")
+    return arr
+
+
+def require_keys(record: dict, keys: tuple[str, ...], path, what: str) -> None:
+    """Raise naming the file and the entry if a dict record lacks any of `keys`."""
+    if not isinstance(record, dict):
+        raise MalformedDataError(f"{path}: {what} is a {type(record).__name__}, expected a dict")
+    missing = [k for k in keys if k not in record]
+    if missing:
+        raise MalformedDataError(f"{path}: {what} lacks key(s) {missing}; has {sorted(record)}")

@@ -1,0 +1,109 @@
+"""Shared pipeline of the real-dataset readers: raw view -> mirrored right hand -> (augmented) square crop.
+
+A reader implements `load_raw(i)` returning the dataset's own view of one hand: full image, K,
+xyz in mm in canonical joint order, side, valid, optional verts / mask / extra arrays. This class
+turns it into the common sample of handclip.data: left hands mirrored to right hands, cropped to
+`size` from the keypoints' box (or the whole image, or a given box), with labels kept exact.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import numpy as np
+import torch
+
+from handclip.data.crop import crop_hand, full_box
+from handclip.data.transforms import Augment
+from handclip.geometry import project, square_box
+from handclip.skeleton import mirror_image, mirror_K, mirror_uv, mirror_xyz
+
+log = logging.getLogger(__name__)
+
+CROPS = ("keypoints", "full", "box")
+
+
+class HandReader(torch.utils.data.Dataset):
+    """Base of the real-dataset readers; subclasses set `name` and implement __len__ and load_raw."""
+
+    name = "reader"
+
+    def __init__(self, size: int = 256, crop: str = "keypoints", margin: float = 1.5, augment=None):
+        if crop not in CROPS:
+            raise ValueError(f"{self.name}: crop must be one of {CROPS}, got {crop!r}")
+        self.size = int(size)
+        self.crop = crop
+        self.margin = float(margin)
+        self.augment = augment if isinstance(augment, Augment) or augment is None else Augment.from_config(augment)
+        self.skipped: dict[str, int] = {}
+
+    def load_raw(self, index: int) -> dict:
+        """The dataset's own view of hand `index`: image, K, xyz (mm, canonical order), side, valid, ..."""
+        raise NotImplementedError
+
+    def report_skipped(self, reason: str, count: int) -> None:
+        """Count items left out of the index (never silently) and log them once."""
+        if count:
+            self.skipped[reason] = self.skipped.get(reason, 0) + count
+            log.warning("%s: skipped %d item(s): %s", self.name, count, reason)
+
+    def right_hand(self, raw: dict) -> dict:
+        """Mirror a left-hand raw view (image, K, xyz, verts, mask, uv labels) into a right hand."""
+        if raw["side"] != "left":
+            return raw
+        width = raw["image"].shape[1]
+        out = dict(raw)
+        out["image"] = mirror_image(raw["image"])
+        out["K"] = mirror_K(np.asarray(raw["K"], np.float64), width)
+        out["xyz"] = mirror_xyz(raw["xyz"])
+        for key in ("verts",):
+            if raw.get(key) is not None:
+                out[key] = mirror_xyz(raw[key])
+        if raw.get("mask") is not None:
+            out["mask"] = mirror_image(raw["mask"])
+        if raw.get("uv_label") is not None:
+            out["uv_label"] = mirror_uv(raw["uv_label"], width)
+        return out
+
+    def crop_box(self, raw: dict) -> tuple[float, float, float]:
+        """The square crop box of a (right-hand) raw view according to `self.crop`."""
+        h, w = raw["image"].shape[:2]
+        if self.crop == "full":
+            return full_box(h, w)
+        if self.crop == "box":
+            if raw.get("box") is None:
+                raise ValueError(f"{self.name}: crop='box' but the dataset gives no boxes")
+            return raw["box"]
+        labelled = np.isfinite(raw["xyz"]).all(-1)
+        if not labelled.any():
+            raise ValueError(f"{self.name}: crop='keypoints' needs labels; use crop='full' for unlabelled data")
+        return square_box(project(raw["xyz"][labelled], raw["K"]), self.margin)
+
+    def __getitem__(self, index: int) -> dict:
+        if not 0 <= index < len(self):
+            raise IndexError(f"{self.name}: index {index} out of range [0, {len(self)})")
+        raw = self.right_hand(self.load_raw(index))
+        box, angle, rng = self.crop_box(raw), 0.0, None
+        if self.augment is not None:
+            rng = np.random.default_rng(int(torch.randint(2**31 - 1, ()).item()))
+            box, angle = self.augment.geometry(box, rng)
+        c = crop_hand(raw["image"], raw["K"], raw["xyz"], box, self.size, angle, raw.get("verts"), raw.get("mask"))
+        image = c["image"] if rng is None else self.augment.colour(c["image"], rng)
+        sample = {
+            "image": image,
+            "K": c["K"].astype(np.float32),
+            "xyz": c["xyz"].astype(np.float32),
+            "uv": c["uv"].astype(np.float32),
+            "valid": np.asarray(raw["valid"], bool),
+            "side": raw["side"],
+            "domain": self.name,
+            "index": int(index),
+        }
+        if "verts" in c:
+            sample["verts"] = c["verts"].astype(np.float32)
+        if "mask" in c:
+            sample["mask"] = c["mask"]
+        if self.augment is not None:  # camera roll applied to xyz/K (degrees), for labels kept in the old frame
+            sample["roll"] = np.float32(angle)
+        sample.update(raw.get("extra", {}))
+        return sample
