@@ -114,11 +114,10 @@ def _lattice():
 
 def test_fscore_identical_shifted_and_partial_meshes():
     gt = _lattice()[None]
-    f, p, r = metrics.fscore(gt, gt, 5.0)
-    assert (f, p, r) == (1.0, 1.0, 1.0)
-    shifted = gt + np.array([6.0, 0, 0])
-    assert metrics.fscore(shifted, gt, 5.0)[0][0] == 0.0
-    assert metrics.fscore(shifted, gt, 15.0)[0][0] == 1.0
+    f, p, r = metrics.fscore(gt, gt, [5.0])
+    assert (f[0, 0], p[0, 0], r[0, 0]) == (1.0, 1.0, 1.0)
+    # shifted by 6 mm: no point within 5 mm (F = 0), every point within 15 mm (F = 1)
+    assert metrics.fscore(gt + np.array([6.0, 0, 0]), gt, [5.0, 15.0])[0].tolist() == [[0.0, 1.0]]
     half = gt[:, :30]  # every predicted point is on the GT (precision 1), half of the GT is covered (recall 0.5)
-    f, p, r = metrics.fscore(half, gt, 5.0)
-    assert (p[0], r[0]) == (1.0, 0.5) and f[0] == pytest.approx(2 / 3)
+    f, p, r = metrics.fscore(half, gt, [5.0])
+    assert (p[0, 0], r[0, 0]) == (1.0, 0.5) and f[0, 0] == pytest.approx(2 / 3)

@@ -12,15 +12,19 @@ from handclip import metrics
 from handclip.protocols import ROW_UNITS, Protocol, get
 
 
+_KEYS = ("xyz", "uv", "verts", "valid")  # what protocols read; images and strings are left alone
+
+
 def _to_numpy(batch: dict) -> dict:
-    """Array-like values of a batch as numpy (torch tensors detached to CPU; floats as float64)."""
+    """The protocol inputs of a batch as numpy (torch tensors detached to CPU; floats as float64)."""
     out = {}
-    for key, value in batch.items():
+    for key in _KEYS:
+        value = batch.get(key)
         if hasattr(value, "detach"):
             value = value.detach().cpu()
             value = value.double().numpy() if value.is_floating_point() else value.numpy()
-        if isinstance(value, np.ndarray):
-            out[key] = value
+        if value is not None:
+            out[key] = np.asarray(value)
     return out
 
 

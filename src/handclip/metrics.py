@@ -118,7 +118,7 @@ def procrustes_transform(gt, pred):
     gt_mean, pred_mean = gt.mean(0), pred.mean(0)
     gt_norm = np.linalg.norm(gt - gt_mean) + 1e-8
     pred_norm = np.linalg.norm(pred - pred_mean) + 1e-8
-    R, s = orthogonal_procrustes((gt - gt_mean) / gt_norm, (pred - pred_mean) / pred_norm)
+    R, s = orthogonal_procrustes((gt - gt_mean) / gt_norm, (pred - pred_mean) / pred_norm, check_finite=False)
     return R, s, gt_norm, gt_mean, pred_mean, pred_norm
 
 
@@ -152,20 +152,24 @@ def pa_errors(pred, gt) -> np.ndarray:
     return keypoint_errors(procrustes_align(gt, pred), gt)
 
 
-def fscore(pred, gt, threshold: float):
-    """F-score, precision and recall (each (N,)) of point sets (N, P, 3) vs (N, Q, 3) at `threshold`.
+def fscore(pred, gt, thresholds):
+    """F-score, precision and recall (each (N, T)) of point sets (N, P, 3) vs (N, Q, 3) at each threshold.
 
     Precision: fraction of predicted points whose nearest GT point is closer than the threshold;
     recall: fraction of GT points whose nearest predicted point is; F = 2 p r / (p + r), 0 when both are 0.
-    (eval.py names the two the other way round; F is symmetric.) Vertex counts may differ.
+    (eval.py names the two the other way round; F is symmetric.) Vertex counts may differ. Nearest
+    neighbours are searched once per sample for all thresholds (KD-trees, bounded by the largest one).
     """
     pred, gt = np.asarray(pred, dtype=np.float64), np.asarray(gt, dtype=np.float64)
     if pred.ndim != 3 or gt.ndim != 3 or len(pred) != len(gt) or pred.shape[2] != 3 or gt.shape[2] != 3:
         raise ValueError(f"fscore needs (N, P, 3) and (N, Q, 3) point sets, got {pred.shape} and {gt.shape}")
-    out = np.zeros((3, len(pred)))
+    t = np.asarray(thresholds, dtype=np.float64).reshape(-1)
+    precision, recall = np.zeros((len(pred), len(t))), np.zeros((len(pred), len(t)))
     for i, (p, g) in enumerate(zip(pred, gt)):
-        precision = np.mean(cKDTree(g).query(p)[0] < threshold)
-        recall = np.mean(cKDTree(p).query(g)[0] < threshold)
-        f = 2 * precision * recall / (precision + recall) if precision + recall > 0 else 0.0
-        out[:, i] = f, precision, recall
-    return out[0], out[1], out[2]
+        d_pred = cKDTree(g, balanced_tree=False).query(p, distance_upper_bound=t.max())[0]
+        d_gt = cKDTree(p, balanced_tree=False).query(g, distance_upper_bound=t.max())[0]
+        precision[i] = (d_pred[:, None] < t).mean(0)
+        recall[i] = (d_gt[:, None] < t).mean(0)
+    total = precision + recall
+    f = np.divide(2 * precision * recall, total, out=np.zeros_like(total), where=total > 0)
+    return f, precision, recall
