@@ -16,18 +16,19 @@ from handclip.data import register
 class ToyHands(torch.utils.data.Dataset):
     """n samples of an 8x8 image, 21 joints around a fixed hand, plus global-RNG noise; `nan` poisons xyz."""
 
-    def __init__(self, n: int = 40, seed: int = 0, nan: bool = False):
+    def __init__(self, n: int = 40, seed: int = 0, nan: bool = False, noise: bool = True):
         rng = np.random.default_rng(seed)
         self.xyz = (rng.normal(0, 30, (n, 21, 3)) + [0, 0, 500]).astype(np.float32)
         self.uv = rng.uniform(0, 8, (n, 21, 2)).astype(np.float32)
-        self.nan = nan
+        self.nan, self.noise = nan, noise
 
     def __len__(self) -> int:
         return len(self.xyz)
 
     def __getitem__(self, i: int) -> dict:
-        noise = np.random.normal(0, 1, (21, 3)).astype(np.float32) + torch.rand(21, 3).numpy()
-        xyz = self.xyz[i] + noise
+        xyz = self.xyz[i]
+        if self.noise:
+            xyz = xyz + np.random.normal(0, 1, (21, 3)).astype(np.float32) + torch.rand(21, 3).numpy()
         if self.nan:
             xyz = xyz * np.float32("nan")
         return {"image": np.zeros((8, 8, 3), np.uint8), "K": np.eye(3, dtype=np.float32), "xyz": xyz,

@@ -25,7 +25,7 @@ from handclip.data import build_dataset, collate
 from handclip.engine import distributed
 from handclip.engine.checkpoint import build_method, capture_rng, load_checkpoint, restore_rng, save_checkpoint
 from handclip.engine.config import save_config, with_defaults
-from handclip.engine.validate import validate
+from handclip.engine.evaluate import build_entry, dataset_label, evaluate
 
 
 class NonFiniteError(RuntimeError):
@@ -283,21 +283,23 @@ class Trainer:
         return SummaryWriter(str(self.run_dir / "tb"))
 
     def _validate(self, epoch: int, writer) -> dict:
-        """Rank 0 evaluates every `data.val` set; results go to TensorBoard and run_dir/val/epoch_XXX.json."""
+        """Rank 0 scores every `data.val` set: TensorBoard scalars, run_dir/val/<label>/ (JSON + PCK PNG)
+        and one line per validation in run_dir/val/history.jsonl. Returns {label: metrics}."""
         results: dict = {}
         rng = capture_rng()  # validation must not shift the training RNG streams, or resume would diverge
         if self.info.is_main and self.config["data"].get("val"):
-            protocol = (self.config.get("eval") or {}).get("protocol", "synth")
-            results = validate(self.method, self.config["data"]["val"], protocol, self.device,
-                               int(self.tcfg["batch_size"]))
-            for name, metrics in results.items():
-                for key, value in metrics.items():
-                    if isinstance(value, (int, float)):
-                        writer.add_scalar(f"val/{name}/{key}", value, self.step)
-            out = self.run_dir / "val" / f"epoch_{epoch:03d}.json"
-            out.parent.mkdir(parents=True, exist_ok=True)
-            out.write_text(json.dumps({"epoch": epoch, "step": self.step, "results": results}, indent=2))
+            default = (self.config.get("eval") or {}).get("protocol", "synth")
+            for spec in self.config["data"]["val"]:
+                label = dataset_label(spec)
+                evaluator = evaluate(self.method, build_entry(spec), spec.get("protocol", default), self.device,
+                                     self.batch_size, desc=f"val {label}")
+                summary = evaluator.compute()
+                evaluator.write(self.run_dir / "val" / label, summary)
+                results[label] = summary["metrics"]
+                for key, value in summary["metrics"].items():
+                    writer.add_scalar(f"val/{label}/{key}", value, self.step)
+            with open(self.run_dir / "val" / "history.jsonl", "a") as f:
+                f.write(json.dumps({"epoch": epoch, "step": self.step, "results": results}) + "\n")
         distributed.barrier(self.info)
         restore_rng(rng)
-        self.method.train()
         return results
