@@ -13,13 +13,11 @@ from pathlib import Path
 import numpy as np
 import torch
 import yaml
-from torch.utils.data import DataLoader, Subset
 
-from handclip.data import build_dataset, collate
+from handclip.data import collate
 from handclip.engine.config import PACKAGE_CONFIGS, apply_overrides, load_config
 from handclip.engine.trainer import Trainer, to_device
-from handclip.engine.validate import dataset_label
-from handclip.evaluator import Evaluator
+from handclip.engine.evaluate import build_entry, dataset_label, evaluate
 
 PLAN_FILE = PACKAGE_CONFIGS / "quickstart.yaml"
 
@@ -41,13 +39,15 @@ def method_key(entry: dict) -> str:
     return entry.get("key") or Path(entry["config"]).parent.as_posix().replace("/", "_")
 
 
-def method_config(entry: dict, plan: dict) -> dict:
-    """The training config of one method with the plan's data (at the method's own image size) and overrides."""
+def method_config(entry: dict, plan: dict) -> tuple[dict, list[dict]]:
+    """The training config of one method (plan's training data and overrides; no training-time validation,
+    the quickstart evaluates once afterwards) and its evaluation specs at the method's own image size."""
     config = load_config(entry["config"])
     size = config["data"]["train"].get("size")
     config["data"]["train"] = {**config["data"]["train"], **plan["train"]}
-    config["data"]["val"] = [{**spec, **({"size": size} if size else {})} for spec in plan["val"]]
-    return apply_overrides(config, list(entry.get("overrides") or []))
+    config["data"]["val"] = []
+    val = [{**spec, **({"size": size} if size else {})} for spec in plan["val"]]
+    return apply_overrides(config, list(entry.get("overrides") or [])), val
 
 
 class Timer:
@@ -78,22 +78,17 @@ class DatasetCache:
     def get(self, spec: dict):
         key = yaml.safe_dump(spec, sort_keys=True)
         if key not in self._built:
-            self._built[key] = build_dataset(**spec)
+            self._built[key] = build_entry(spec)
         return self._built[key]
 
 
 @torch.no_grad()
-def evaluate(method, dataset, protocol: str, device: torch.device, batch_size: int, keep: int) -> tuple[dict, dict]:
-    """Score `method` on `dataset` with the named protocol; also return the first `keep` predictions' uv."""
+def first_samples(method, dataset, count: int, device: torch.device) -> tuple[list[dict], np.ndarray]:
+    """The first `count` samples of `dataset` and the method's predicted uv (count, 21, 2) for them."""
+    samples = [dataset[i] for i in range(min(count, len(dataset)))]
     method.eval()
-    evaluator = Evaluator(protocol)
-    kept: list[np.ndarray] = []
-    for batch in DataLoader(dataset, batch_size=batch_size, shuffle=False, collate_fn=collate):
-        pred = method.predict(to_device(batch, device))
-        evaluator.process(pred, batch)
-        if len(kept) < keep:
-            kept.extend(pred["uv"].float().cpu().numpy()[: keep - len(kept)])
-    return evaluator.compute(), {"uv": np.stack(kept) if kept else np.zeros((0, 21, 2))}
+    uv = method.predict(to_device(collate(samples), device))["uv"]
+    return samples, uv.float().cpu().numpy()
 
 
 @torch.no_grad()
@@ -121,29 +116,29 @@ def run(out_dir: Path, fast: bool = False, device: str | None = None, plan_path:
     labels = [dataset_label(spec) for spec in plan["val"]]
     summary["domains"] = labels
     for entry in plan["methods"]:
-        key, config = method_key(entry), method_config(entry, plan)
+        key, (config, val) = method_key(entry), method_config(entry, plan)
         progress(f"[quickstart] {entry['label']}: rendering data")
         with timer("render"):
-            for spec in [config["data"]["train"], *config["data"]["val"]]:
+            for spec in [config["data"]["train"], *val]:
                 cache.get(spec)
         progress(f"[quickstart] {entry['label']}: training ({entry['config']})")
         with timer(f"train {key}"):
             fit = Trainer(config, out_dir / "runs" / key, device=str(device)).fit()
         method = load_model(fit["checkpoint"], map_location=device)
         record = {"key": key, "label": entry["label"], "config": entry["config"], "checkpoint": fit["checkpoint"],
-                  "input_size": int(method.input_size), "results": {}, "uv": {}}
+                  "input_size": int(method.input_size), "results": {}, "samples": {}, "uv": {}}
         progress(f"[quickstart] {entry['label']}: evaluating on {', '.join(labels)}")
         with timer(f"evaluate {key}"):
-            for label, spec in zip(labels, config["data"]["val"]):
+            for label, spec in zip(labels, val):
                 dataset = cache.get(spec)
-                results, kept = evaluate(method, dataset, config.get("eval", {}).get("protocol", "synth"), device,
-                                         int(config["train"]["batch_size"]), int(plan["overlays"]))
-                Evaluator(results["protocol"]).write(out_dir / "eval" / key / label.replace("/", "_"), results)
-                record["results"][label], record["uv"][label] = results, kept["uv"]
-            target = cache.get(config["data"]["val"][-1])
+                protocol = spec.get("protocol") or (config.get("eval") or {}).get("protocol", "synth")
+                evaluator = evaluate(method, dataset, protocol, device, int(config["train"]["batch_size"]),
+                                     desc=f"eval {label}")
+                record["results"][label] = evaluator.compute()
+                evaluator.write(out_dir / "eval" / key / label, record["results"][label])
+                record["samples"][label], record["uv"][label] = first_samples(method, dataset, plan["overlays"], device)
+            target = cache.get(val[-1])
             record["logits"] = logits_matrices(method, target, int(plan["logits_batch"]), device)
-        record["samples"] = {label: [cache.get(spec)[i] for i in range(min(int(plan["overlays"]), len(cache.get(spec))))]
-                             for label, spec in zip(labels, config["data"]["val"])}
         summary["methods"].append(record)
     summary["stages_s"] = timer.stages
     return summary

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
+from handclip.engine.evaluate import dataset_label
 from handclip.viz.curves import save_pck_comparison
 from handclip.viz.grid import save_overlay_grid
 from handclip.viz.logits import save_logits_png
@@ -90,7 +91,7 @@ def write_report(summary: dict, out_dir: Path, wall_s: float) -> Path:
         f"({platform.machine()}, device {summary['device']}); total wall time **{wall_s / 60:.1f} min**"
         + (" in `--fast` mode (tiny data, numbers are meaningless)." if summary["fast"] else "."),
         "",
-        f"Training data: synthetic `{plan['train']['domain']}` domain, {plan['train']['n']} images. "
+        f"Training data: `{dataset_label(plan['train'])}`, {plan['train']['n']} images. "
         f"Evaluation: {evaluated}; "
         "the first is the training domain, the others are unseen target domains. Protocol `synth`: "
         "joints relative to the wrist (absolute depth is unobservable from a crop).",
