@@ -38,6 +38,10 @@ def test_root_choice_on_a_moved_wrist():
     # the palm root moves by half the wrist's offset: every joint, wrist included, is off by 5 mm
     palm = protocols.get("stb", root="palm")({"xyz": pred}, {"xyz": gt})["mpjpe"][0]
     np.testing.assert_allclose(palm, 5.0)
+    # with palm = wrist + 0.25 (middle MCP - wrist) the root moves by 3/4 of the offset (7.5 mm):
+    # the other joints are off by 7.5 mm, the wrist by the remaining 2.5 mm
+    palm = protocols.get("stb", root="palm", palm_k=0.25)({"xyz": pred}, {"xyz": gt})["mpjpe"][0]
+    assert palm[0] == pytest.approx(2.5) and np.allclose(palm[1:], 7.5)
 
 
 def test_invalid_joints_become_nan_rows_and_bad_input_is_named():

@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from handclip import metrics
-from handclip.geometry import bone_length, root_relative
+from handclip.geometry import bone_length, palm_from_wrist, root_relative
 
 ROW_UNITS = {"mpjpe": "mm", "pa_mpjpe": "mm", "epe_2d": "px", "mpvpe": "mm", "pa_mpvpe": "mm"}
 F_THRESHOLDS_MM = (5.0, 15.0)
@@ -131,27 +131,42 @@ class RootScaleProtocol(Protocol):
     eval, where the PosePrior outputs root-relative joints normalised to a unit bone and the script
     multiplies them by the GT bone length (`keypoint_scale`): for a prediction in mm, normalising by its
     own bone first is the same thing. scale='none' compares the root-relative mm prediction as it is.
-    root: 'palm' (midpoint of wrist and middle MCP, hand3d's default and STB's labelled root) or 'wrist'.
+    root: 'palm' (wrist + palm_k (middle MCP - wrist); k = 0.5 is hand3d's default, and STB's labelled
+    palm when the reader used the same palm_k) or 'wrist'.
     All 21 canonical joints are scored (with root='wrist' the wrist row is 0, as hand3d scores its root).
     """
 
-    def __init__(self, name: str, root: str = "palm", scale: str = "own", grid: str = "zb_20_50", procrustes: bool = False):
+    def __init__(
+        self,
+        name: str,
+        root: str = "palm",
+        scale: str = "own",
+        grid: str = "zb_20_50",
+        procrustes: bool = False,
+        palm_k: float = 0.5,
+    ):
         if root not in ("palm", "wrist"):
             raise ValueError(f"{name}: root must be 'palm' or 'wrist', got {root!r}")
         if scale not in ("own", "none"):
             raise ValueError(f"{name}: scale must be 'own' or 'none', got {scale!r}")
         metrics.thresholds(grid)
-        self.name, self.root, self.scale, self.grid = name, root, scale, grid
+        self.name, self.root, self.scale, self.grid, self.palm_k = name, root, scale, grid, float(palm_k)
         self.curves = {"mpjpe": (grid,), "epe_2d": ("zb_2d_px",)}
         if procrustes:
             self.curves["pa_mpjpe"] = (grid,)
 
     def settings(self) -> dict:
-        return {**super().settings(), "root": self.root, "scale": self.scale, "grid": self.grid}
+        return {**super().settings(), "root": self.root, "scale": self.scale, "grid": self.grid, "palm_k": self.palm_k}
+
+    def _relative(self, xyz: np.ndarray) -> np.ndarray:
+        """Joints minus the protocol's root."""
+        if self.root == "wrist":
+            return root_relative(xyz, "wrist")
+        return xyz - palm_from_wrist(xyz, self.palm_k)[:, :1]
 
     def __call__(self, pred: dict, gt: dict) -> dict[str, np.ndarray]:
         p, g, valid = _joints(pred, gt)
-        p, g = root_relative(p, self.root), root_relative(g, self.root)
+        p, g = self._relative(p), self._relative(g)
         if self.scale == "own":
             p = p * (bone_length(g) / np.maximum(bone_length(p), _MIN_BONE_MM))[:, None, None]
         rows = {"mpjpe": _masked(metrics.keypoint_errors(p, g), valid)}
