@@ -54,7 +54,8 @@ def _rows_2d(pred: dict, gt: dict, valid: np.ndarray) -> dict:
     """2D pixel errors when both sides carry 'uv'."""
     if "uv" not in pred or "uv" not in gt:
         return {}
-    return {"epe_2d": _masked(metrics.keypoint_errors(_array(pred, "uv", "prediction"), _array(gt, "uv", "ground truth")), valid)}
+    errors = metrics.keypoint_errors(_array(pred, "uv", "prediction"), _array(gt, "uv", "ground truth"))
+    return {"epe_2d": _masked(errors, valid)}
 
 
 def _rows_mesh(pred: dict, gt: dict, pred_xyz: np.ndarray, gt_xyz: np.ndarray) -> dict:
