@@ -14,8 +14,9 @@ import numpy as np
 
 from handclip.skeleton import to_canonical
 
-# vertex ids of the five fingertips (thumb, index, middle, ring, little) on MANO's 778-vertex mesh
-MANO_TIP_VERTICES = (745, 317, 444, 556, 673)
+# vertex ids of the fingertips on MANO's 778-vertex mesh, in MANO's finger order (index, middle,
+# little, ring, thumb): they become joints 16-20 of the "mano" map of handclip.skeleton
+MANO_TIP_VERTICES = (317, 444, 673, 556, 745)
 
 
 class _ChumpyStandIn:

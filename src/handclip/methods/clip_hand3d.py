@@ -1,5 +1,6 @@
 """CLIP-Hand3D (Guo et al.): ResNet pyramid, lixel uvd joints, coarse-to-fine mesh, joint-order CLIP supervision.
 
+Images of another size than input_size are resized inside (crop intrinsics and uv follow).
 Units inside: joints in lixel bins (the joint loss compares bins divided by bin counts, so every axis
 spans [0, 1]); vertices wrist-relative in mm divided by `depth_range_mm` (the same normalisation as
 the lixel depth axis). predict() returns mm: the wrist's absolute depth, unobservable from a crop, is
@@ -18,7 +19,8 @@ from torch import nn
 
 from handclip.methods import register
 from handclip.methods.base import Method
-from handclip.mesh import losses as mesh_losses
+from handclip.geometry import uvd_to_xyz
+from handclip.losses import clip_hand3d as losses
 from handclip.models.lixel import LixelCodec, LixelHead, root_depth_from_bone
 from handclip.models.mesh_regressor import MeshRegressor
 from handclip.models.resnet import ResNetEncoder
@@ -89,7 +91,8 @@ class ClipHand3D(Method):
                  clip: str = "random-tiny", clip_loss: bool = True, prompt_joints: int = NUM_JOINTS,
                  embed_dim: int = 128, text_width: int = 128, text_depth: int = 1, contrastive_batch: int = 0,
                  consistency: bool = True, max_rotation_deg: float = 30.0, loss_weights=(1.0, 0.05, 0.1, 0.1),
-                 ref_bone_mm: float | None = None, batch_attention_quirk: bool = False, seed: int = 0):
+                 ref_bone_mm: float | None = None, batch_attention_quirk: bool = False,
+                 mesh_attention_max_nodes: int | None = None, seed: int = 0):
         super().__init__()
         self.input_size = input_size
         self.codec = LixelCodec(input_size, bins_xy, bins_z, depth_range_mm)
@@ -99,7 +102,8 @@ class ClipHand3D(Method):
         tmpl, hierarchy = _template_and_hierarchy(template, sparse_to_dense)
         self.mesh = MeshRegressor(hierarchy, ch, input_size, bins_xy, bins_z, tuple(widths),
                                   feature_projection=feature_projection, depth=mesh_depth, heads=heads,
-                                  batch_attention_quirk=batch_attention_quirk)
+                                  batch_attention_quirk=batch_attention_quirk,
+                                  attention_max_nodes=mesh_attention_max_nodes)
         self.register_buffer("faces", torch.as_tensor(tmpl["faces"], dtype=torch.long), persistent=False)
         bone = np.linalg.norm(tmpl["joints"][MIDDLE_MCP] - tmpl["joints"][MIDDLE_PIP])
         self.ref_bone_mm = float(ref_bone_mm or bone)
@@ -128,9 +132,21 @@ class ClipHand3D(Method):
         out["features"] = feats
         return out
 
-    @staticmethod
-    def _float_image(batch: dict) -> torch.Tensor:
-        return batch["image"].permute(0, 3, 1, 2).float() / 255.0
+    def _prepare(self, batch: dict):
+        """Float image at input_size, and the crop intrinsics and uv rescaled with it; the scale factor."""
+        image = batch["image"].permute(0, 3, 1, 2).float() / 255.0
+        size = image.shape[-1]
+        K = batch["K"].float()
+        uv = batch["uv"].float() if "uv" in batch else None
+        if size == self.input_size:
+            return image, K, uv, 1.0
+        s = self.input_size / size
+        image = torch.nn.functional.interpolate(image, size=(self.input_size,) * 2, mode="bilinear",
+                                                align_corners=False, antialias=True).clamp(0, 1)
+        scale = torch.diag(K.new_tensor([s, s, 1.0]))
+        K = scale @ K
+        K[:, :2, 2] += 0.5 * s - 0.5  # pixel centres at integers: u' = (u + 0.5) s - 0.5
+        return image, K, None if uv is None else (uv + 0.5) * s - 0.5, s
 
     def text_tower(self):
         """The frozen CLIP towers on this module's device."""
@@ -151,13 +167,11 @@ class ClipHand3D(Method):
 
     def training_step(self, batch: dict) -> dict[str, torch.Tensor]:
         """Eq. 8: w1 (L_P + L_V) + w2 (L_N + L_E) + w3 (L_C2d + L_C3d) + w4 L_CLIP."""
-        from handclip.models.text_side import clip_loss
-
-        image = self._float_image(batch)
+        image, K, uv, _ = self._prepare(batch)
         out = self(image)
-        xyz, K = batch["xyz"].float(), batch["K"].float()
+        xyz = batch["xyz"].float()
         d = xyz[..., 2:] - xyz[:, :1, 2:]
-        gt = self.codec.normalise(self.codec.encode(torch.cat([batch["uv"].float(), d], -1)))
+        gt = self.codec.normalise(self.codec.encode(torch.cat([uv, d], -1)))
         valid = batch["valid"].float() if "valid" in batch else torch.ones_like(xyz[..., 0])
         per_joint = (self.codec.normalise(out["uvd"]) - gt).abs().sum(-1)
         terms = {"joints": (per_joint * valid).sum() / valid.sum().clamp_min(1)}
@@ -168,12 +182,12 @@ class ClipHand3D(Method):
             if gt_v.shape[1] != out["verts"].shape[1]:
                 raise ValueError(f"batch 'verts' have {gt_v.shape[1]} vertices, the mesh template {out['verts'].shape[1]}")
             terms["verts"] = (out["verts"] - gt_v).abs().sum(-1).mean()
-            terms["normal"] = mesh_losses.normal_loss(out["verts"], gt_v, self.faces)
-            terms["edge"] = mesh_losses.edge_loss(out["verts"], gt_v, self.faces)
+            terms["normal"] = losses.normal_loss(out["verts"], gt_v, self.faces)
+            terms["edge"] = losses.edge_loss(out["verts"], gt_v, self.faces)
         if self.consistency:
             terms["c2d"], terms["c3d"] = self._consistency(image, K, out)
         if self.matching is not None:
-            terms["clip"] = clip_loss(self.logits_matrices(batch, out), self.contrastive_batch)
+            terms["clip"] = losses.clip_loss(self.logits_matrices(batch, out), self.contrastive_batch)
         w1, w2, w3, w4 = self.weights
         total = (w1 * (terms["joints"] + terms["verts"]) + w2 * (terms["normal"] + terms["edge"])
                  + w3 * (terms["c2d"] + terms["c3d"]) + w4 * terms["clip"])
@@ -196,14 +210,12 @@ class ClipHand3D(Method):
     @torch.no_grad()
     def predict(self, batch: dict) -> dict[str, torch.Tensor]:
         """Wrist-relative 'xyz' and 'verts' in mm, 'uv' crop pixels (see the module docstring for the depth)."""
-        out = self(self._float_image(batch))
+        image, K, _, s = self._prepare(batch)
+        out = self(image)
         uvd = self.codec.decode(out["uvd"])
-        K = batch["K"].float()
-        root = root_depth_from_bone(uvd, K, self.ref_bone_mm)
-        from handclip.geometry import uvd_to_xyz
-
-        xyz = uvd_to_xyz(uvd, K, root)
-        return {"xyz": xyz - xyz[:, :1], "uv": uvd[..., :2], "verts": out["verts"] * self.codec.depth_range}
+        xyz = uvd_to_xyz(uvd, K, root_depth_from_bone(uvd, K, self.ref_bone_mm))
+        uv = (uvd[..., :2] + 0.5) / s - 0.5  # back to the batch's crop pixels
+        return {"xyz": xyz - xyz[:, :1], "uv": uv, "verts": out["verts"] * self.codec.depth_range}
 
     def inference_model(self) -> nn.Module:
         """Image -> (uvd bins, normalised vertices); decode with self.codec as in predict()."""

@@ -35,7 +35,7 @@ def encode(uv: torch.Tensor, size: int, stride: int, sigma: float, valid: torch.
 
 def decode(heatmaps: torch.Tensor, stride: int) -> torch.Tensor:
     """Crop-pixel keypoints (B, J, 2) at each map's maximum, refined by a quarter cell towards the
-    higher neighbour (the usual CPM decoding)."""
+    higher neighbour (the usual CPM decoding; no refinement along an axis at the map's border)."""
     b, j, h, w = heatmaps.shape
     flat = heatmaps.reshape(b, j, -1).argmax(-1)
     y, x = flat // w, flat % w
@@ -46,7 +46,9 @@ def decode(heatmaps: torch.Tensor, stride: int) -> torch.Tensor:
     left = hm[idx, yf, (xf - 1).clamp(min=0)]
     down = hm[idx, (yf + 1).clamp(max=h - 1), xf]
     up = hm[idx, (yf - 1).clamp(min=0), xf]
-    dx = 0.25 * torch.sign(right - left).reshape(b, j)
-    dy = 0.25 * torch.sign(down - up).reshape(b, j)
+    inner_x = (xf > 0) & (xf < w - 1)
+    inner_y = (yf > 0) & (yf < h - 1)
+    dx = (0.25 * torch.sign(right - left) * inner_x).reshape(b, j)
+    dy = (0.25 * torch.sign(down - up) * inner_y).reshape(b, j)
     xy = torch.stack([x.float() + dx, y.float() + dy], dim=-1)
     return to_crop_pixels(xy, stride)

@@ -4,7 +4,8 @@ The predicted uvd joints become a 3D Gaussian heatmap (sigma 2 bins) over the (u
 through its projections on the xy, xz and yz planes (a 3D Gaussian projects to a 2D Gaussian; peak
 normalised to 1), resized to F0 and concatenated with it; convolutions bring the channels to the 21
 joints and an MLP the flattened maps to 256 features: F_J (B, 21, 256). Each level has a transformer
-over its nodes (learned per-node positional encoding); between levels an MLP halves the width and
+over its nodes (learned per-node positional encoding; `attention_max_nodes` may leave the transformer out
+of levels with more nodes, a CPU economy: attention cost grows with the square of the node count); between levels an MLP halves the width and
 the graph upsampling matrix of handclip.mesh.hierarchy adds nodes (sparse-to-dense). Feature
 pyramid projection: F3, F2, F1 are sampled at the joints' uv, projected to the level width and
 spread from the joints to the level's nodes (U-Net-like links). A final MLP gives the vertices.
@@ -43,7 +44,8 @@ class MeshRegressor(nn.Module):
 
     def __init__(self, hierarchy: MeshHierarchy, channels: list[int], image_size: int, bins_xy: int = 32,
                  bins_z: int = 64, widths=(256, 128, 64, 32), sigma: float = 2.0, feature_projection: bool = True,
-                 depth: int = 1, heads: int = 4, batch_attention_quirk: bool = False):
+                 depth: int = 1, heads: int = 4, batch_attention_quirk: bool = False,
+                 attention_max_nodes: int | None = None):
         super().__init__()
         if len(widths) != len(hierarchy.sizes):
             raise ValueError(f"{len(widths)} widths for {len(hierarchy.sizes)} hierarchy levels")
@@ -56,8 +58,10 @@ class MeshRegressor(nn.Module):
             nn.AdaptiveAvgPool2d(8),
         )
         self.fj_mlp = nn.Sequential(nn.Linear(64, widths[0]), nn.ReLU(inplace=True), nn.Linear(widths[0], widths[0]))
-        self.blocks = nn.ModuleList(TokenTransformer(w, depth, heads, num_tokens=n, batch_attention_quirk=batch_attention_quirk)
-                                    for w, n in zip(widths, hierarchy.sizes))
+        self.blocks = nn.ModuleList(
+            TokenTransformer(w, depth, heads, num_tokens=n, batch_attention_quirk=batch_attention_quirk)
+            if attention_max_nodes is None or n <= attention_max_nodes else nn.Identity()
+            for w, n in zip(widths, hierarchy.sizes))
         self.shrink = nn.ModuleList(nn.Linear(a, b) for a, b in zip(widths[:-1], widths[1:]))
         # level k >= 1 takes pyramid map F_{4-k}: F3 for the coarsest mesh level, F1 for the full mesh
         self.pyramid = nn.ModuleList(nn.Linear(channels[len(widths) - k], widths[k]) for k in range(1, len(widths)))

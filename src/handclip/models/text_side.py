@@ -5,8 +5,8 @@ per axis (Phi_x, Phi_y, Phi_z; attention over the tokens of each sentence) and a
 end-of-text token; the pose-aware features are the lixel logits F_px, F_py, F_pz of the joint
 regressor, projected by one MLP per axis. Both are L2-normalised and compared by the logits
 matrices M_lr, M_tb, M_nf, each with a learnable temperature (log-scale initialised to log(100) and
-clamped so the scale stays in [1, 100], as in the authors' release). The CLIP loss is the symmetric
-InfoNCE of Eq. 7, averaged over the three axes.
+clamped so the scale stays in [1, 100], as in the authors' release). The CLIP loss on these matrices
+is handclip.losses.clip_hand3d.clip_loss.
 """
 
 from __future__ import annotations
@@ -21,22 +21,6 @@ from handclip.models.token_transformer import TokenTransformer
 
 AXES = ("x", "y", "z")
 MAX_LOG_SCALE = math.log(100.0)
-
-
-def info_nce(logits: torch.Tensor) -> torch.Tensor:
-    """Eq. 7 for one axis: cross-entropy of rows (pose -> text) plus of columns (text -> pose); matches on the diagonal."""
-    target = torch.arange(logits.shape[0], device=logits.device)
-    return F.cross_entropy(logits, target) + F.cross_entropy(logits.T, target)
-
-
-def clip_loss(logits: torch.Tensor, chunk: int = 0) -> torch.Tensor:
-    """Mean over axes of info_nce on (3, B, B) logits; chunk > 0 uses only blocks of `chunk` samples
-    on the diagonal (the contrastive batch size of Table 4), averaged over the blocks."""
-    batch = logits.shape[-1]
-    chunk = batch if chunk <= 0 else min(chunk, batch)
-    starts = range(0, batch - chunk + 1, chunk)
-    per_axis = [torch.stack([info_nce(m[s : s + chunk, s : s + chunk]) for s in starts]).mean() for m in logits]
-    return torch.stack(per_axis).mean()
 
 
 class TextEncoder(nn.Module):

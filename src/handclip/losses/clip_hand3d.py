@@ -1,9 +1,30 @@
-"""Mesh surface losses of CLIP-Hand3D (Eq. 5): the normal loss and the edge-length loss over template faces."""
+"""CLIP-Hand3D's losses: the symmetric InfoNCE of Eq. 7 (CLIP loss) and the mesh normal and edge losses of Eq. 5.
+
+The joint, vertex and consistency terms (Eqs. 4 and 6) are plain L1 distances computed in
+handclip.methods.clip_hand3d, where the units (lixel bins, normalised vertices) are defined.
+"""
 
 from __future__ import annotations
 
 import torch
 import torch.nn.functional as F
+
+
+def info_nce(logits: torch.Tensor) -> torch.Tensor:
+    """Eq. 7 for one axis: cross-entropy of rows (pose -> text) plus of columns (text -> pose); matches on the diagonal."""
+    target = torch.arange(logits.shape[0], device=logits.device)
+    return F.cross_entropy(logits, target) + F.cross_entropy(logits.T, target)
+
+
+def clip_loss(logits: torch.Tensor, chunk: int = 0) -> torch.Tensor:
+    """Mean over axes of info_nce on (3, B, B) logits; chunk > 0 uses only blocks of `chunk` samples
+    on the diagonal (the contrastive batch size of Table 4), averaged over the blocks."""
+    batch = logits.shape[-1]
+    chunk = batch if chunk <= 0 else min(chunk, batch)
+    starts = range(0, batch - chunk + 1, chunk)
+    per_axis = [torch.stack([info_nce(m[s : s + chunk, s : s + chunk]) for s in starts]).mean() for m in logits]
+    return torch.stack(per_axis).mean()
+
 
 # the three edges (i, j) of a triangle (a, b, c)
 _EDGES = ((0, 1), (1, 2), (2, 0))

@@ -1,0 +1,107 @@
+"""The clip_hand3d method end to end on tiny models: overfitting, loss terms, sample independence, augmentation geometry."""
+
+import numpy as np
+import pytest
+import torch
+
+from handclip.geometry import project
+from handclip.methods import build
+from handclip.methods.clip_hand3d import rotate_images, rotation_z
+
+SIZE = 64
+TINY = dict(input_size=SIZE, backbone="tiny", deconv_width=32, widths=(32, 16, 16, 8), heads=2, text_width=16,
+            embed_dim=16, max_rotation_deg=20.0)
+
+
+def template_batch(batch_size=2, seed=0):
+    """Posed copies of the renderer's hand (rotated about the optical axis, 450 mm away) with noise images."""
+    from handclip.data.synth.mesh import GLTF_TO_VIEW, keypoints, load_template
+
+    t = load_template()
+    rng = np.random.default_rng(seed)
+    rest_v = t.vertices @ GLTF_TO_VIEW.T
+    rest_j = keypoints(t.rest_world) @ GLTF_TO_VIEW.T
+    centre = rest_v.mean(0)
+    K = np.array([[110.0, 0, (SIZE - 1) / 2], [0, 110.0, (SIZE - 1) / 2], [0, 0, 1]])
+    out = {"image": [], "K": [], "xyz": [], "uv": [], "verts": []}
+    for _ in range(batch_size):
+        R = rotation_z(torch.tensor([rng.uniform(-1, 1)])).numpy()[0]
+        place = lambda p: (p - centre) @ R.T + [0, 0, 450.0]  # noqa: E731
+        xyz, verts = place(rest_j), place(rest_v)
+        out["xyz"].append(xyz)
+        out["verts"].append(verts)
+        out["uv"].append(project(xyz, K))
+        out["K"].append(K)
+        out["image"].append(rng.integers(0, 256, (SIZE, SIZE, 3)))
+    batch = {k: torch.tensor(np.stack(v), dtype=torch.uint8 if k == "image" else torch.float32) for k, v in out.items()}
+    batch["valid"] = torch.ones(batch_size, 21, dtype=torch.bool)
+    return batch
+
+
+def test_overfit_joints_and_mesh():
+    torch.manual_seed(0)
+    torch.set_num_threads(1)
+    model = build("clip_hand3d", clip_loss=False, consistency=False, mesh_attention_max_nodes=200, **TINY)
+    batch = template_batch()
+    opt = torch.optim.Adam(model.parameters(), lr=1e-2)
+    first = model.training_step(batch)
+    for _ in range(40):
+        terms = model.training_step(batch)
+        opt.zero_grad()
+        terms["loss"].backward()
+        opt.step()
+    assert terms["loss_joints"] < 0.2 * first["loss_joints"]
+    assert terms["loss_verts"] < 0.25 * first["loss_verts"]
+
+
+def test_training_step_has_every_term_and_keeps_clip_out_of_the_checkpoint():
+    torch.manual_seed(0)
+    model = build("clip_hand3d", clip="random-tiny", contrastive_batch=2, **TINY)
+    terms = model.training_step(template_batch(4))
+    for key in ("joints", "verts", "normal", "edge", "c2d", "c3d", "clip"):
+        assert torch.isfinite(terms[f"loss_{key}"]) and terms[f"loss_{key}"] > 0, key
+    w = model.weights
+    expected = (w[0] * (terms["loss_joints"] + terms["loss_verts"]) + w[1] * (terms["loss_normal"] + terms["loss_edge"])
+                + w[2] * (terms["loss_c2d"] + terms["loss_c3d"]) + w[3] * terms["loss_clip"])
+    assert terms["loss"].item() == pytest.approx(expected.item(), rel=1e-5)
+    terms["loss"].backward()
+    assert model.matching.log_scale.grad is not None and model.matching.text["z"].inp.weight.grad is not None
+    assert model.encoder.net.embedder.embedder.convolution.weight.grad.abs().sum() > 0
+    assert model.matching.scales().tolist() == pytest.approx([100.0] * 3)
+    assert not any("text_model" in k or "vision_model" in k for k in model.state_dict())
+
+
+@pytest.mark.parametrize("quirk", [False, True])
+def test_predictions_of_one_sample_ignore_the_others(quirk):
+    torch.manual_seed(0)
+    model = build("clip_hand3d", clip_loss=False, batch_attention_quirk=quirk, **TINY).eval()
+    batch = template_batch(3)
+    first = model.predict(batch)
+    batch["image"][1] = 255 - batch["image"][1]
+    second = model.predict(batch)
+    same = torch.allclose(first["verts"][0], second["verts"][0], atol=1e-5)
+    assert same != quirk
+    assert torch.allclose(first["xyz"][0], second["xyz"][0], atol=1e-4)  # the lixel head has no attention
+    assert first["xyz"].shape == (3, 21, 3) and torch.all(first["xyz"][:, 0] == 0)
+    assert first["verts"].shape[0] == 3 and first["uv"].shape == (3, 21, 2)
+
+
+def test_rotated_view_is_the_camera_rolled_about_its_axis():
+    K = torch.tensor([[[80.0, 0, 30.0], [0, 80.0, 34.0], [0, 0, 1]]])
+    point = torch.tensor([[[20.0, -15.0, 300.0]]])
+    u, v = project(point, K)[0, 0].round().long().tolist()
+    image = torch.zeros(1, 3, SIZE, SIZE)
+    image[0, :, v, u] = 1.0
+    angle = torch.tensor([0.5])
+    rotated = rotate_images(image, angle, K[:, :2, 2])
+    expected = project(point @ rotation_z(angle).transpose(1, 2), K)[0, 0]
+    peak = torch.nonzero(rotated[0, 0] == rotated[0, 0].max())[0].flip(0).float()
+    assert torch.linalg.norm(peak - expected) < 1.0
+
+
+def test_cpu_config_resolves_to_the_method():
+    from handclip.engine.config import load_config
+
+    cfg = load_config("clip_hand3d/cpu")
+    assert cfg["method"]["name"] == "clip_hand3d" and cfg["train"]["optimizer"]["name"] == "adamw"
+    assert cfg["train"]["scheduler"] == {"name": "step", "step_size": cfg["train"]["scheduler"]["step_size"], "gamma": 0.25}

@@ -1,0 +1,204 @@
+"""CLIP-Hand3D parts: joint-order prompts, InfoNCE, token attention, lixel codec, mesh hierarchy and losses, MANO reader."""
+
+import math
+import pickle
+import sys
+import types
+
+import numpy as np
+import pytest
+import scipy.sparse
+import torch
+
+from handclip.clip.joint_prompts import axis_sentences, batch_prompts, join_names, sample_joints
+from handclip.losses.clip_hand3d import clip_loss, edge_loss, info_nce, normal_loss
+from handclip.mesh.hierarchy import build_hierarchy, default_sizes
+from handclip.mesh.mano import load_mano
+from handclip.models.lixel import LixelCodec, root_depth_from_bone, soft_argmax_1d
+from handclip.models.token_transformer import TokenTransformer
+
+
+def paper_pose():
+    """The Fig. 2 example: index MCP, thumb fingertip, little PIP, middle DIP, ring fingertip with hand-set ranks."""
+    xyz = np.zeros((21, 3))
+    # joint: (x rank, y rank, z rank) read off the three sentences of section 3.1
+    ranks = {5: (0, 3, 3), 4: (1, 1, 0), 18: (2, 0, 4), 11: (3, 4, 2), 16: (4, 2, 1)}
+    for j, r in ranks.items():
+        xyz[j] = np.asarray(r) * 10.0 + [5.0, -40.0, 400.0]
+    return xyz, [5, 4, 18, 11, 16]
+
+
+def test_prompts_reproduce_the_papers_sentences():
+    xyz, joints = paper_pose()
+    wx, wy, wz = axis_sentences(xyz, joints)
+    assert wx == "From left to right, the joints are index MCP, thumb fingertip, little PIP, middle DIP, and ring fingertip"
+    assert wy == "From top to bottom, the joints are little PIP, thumb fingertip, ring fingertip, index MCP, and middle DIP"
+    assert wz == "From near to far, the joints are thumb fingertip, ring fingertip, middle DIP, index MCP, and little PIP"
+
+
+def test_prompt_lists_and_sampling():
+    assert join_names(["wrist"]) == "wrist"
+    assert join_names(["wrist", "index MCP"]) == "wrist and index MCP"
+    rng = np.random.default_rng(0)
+    assert sorted(sample_joints(rng, 21)) == list(range(21))
+    assert len(set(sample_joints(rng, 7))) == 7
+    with pytest.raises(ValueError, match="1..21"):
+        sample_joints(rng, 22)
+    poses = np.random.default_rng(1).normal(size=(3, 21, 3))
+    wx, wy, wz = batch_prompts(poses, 21, rng)
+    assert len(wx) == len(wy) == len(wz) == 3
+    # with all 21 joints the x sentence lists every joint once, sorted by x
+    names = wx[0].split("are ", 1)[1].replace(", and ", ", ").split(", ")
+    from handclip.skeleton import JOINT_NAMES
+
+    assert names == [JOINT_NAMES[j] for j in np.argsort(poses[0, :, 0])]
+
+
+def test_info_nce_matches_hand_computation():
+    a, b, c, d = 2.0, 0.5, -1.0, 3.0
+    rows = -math.log(math.exp(a) / (math.exp(a) + math.exp(b))) - math.log(math.exp(d) / (math.exp(c) + math.exp(d)))
+    cols = -math.log(math.exp(a) / (math.exp(a) + math.exp(c))) - math.log(math.exp(d) / (math.exp(b) + math.exp(d)))
+    got = info_nce(torch.tensor([[a, b], [c, d]], dtype=torch.float64))
+    assert got.item() == pytest.approx(rows / 2 + cols / 2, rel=1e-12)
+
+
+def test_info_nce_is_minimal_for_matched_pairs():
+    q = torch.linalg.qr(torch.randn(16, 6, dtype=torch.float64))[0].T  # 6 orthonormal features
+    matched = info_nce(100 * q @ q.T)
+    for shift in range(1, 6):
+        assert matched < info_nce(100 * q @ q.roll(shift, 0).T)
+    other = torch.nn.functional.normalize(torch.randn(6, 16, dtype=torch.float64), dim=-1)
+    assert matched < info_nce(100 * q @ other.T)
+
+
+def test_clip_loss_averages_axes_and_blocks():
+    logits = torch.randn(3, 4, 4)
+    assert clip_loss(logits).item() == pytest.approx(sum(info_nce(m) for m in logits).item() / 3, rel=1e-6)
+    blocks = [(info_nce(m[:2, :2]) + info_nce(m[2:, 2:])) / 2 for m in logits]
+    assert clip_loss(logits, chunk=2).item() == pytest.approx(sum(blocks).item() / 3, rel=1e-6)
+
+
+@pytest.mark.parametrize("quirk", [False, True])
+def test_token_attention_stays_within_a_sample(quirk):
+    torch.manual_seed(0)
+    net = TokenTransformer(8, depth=1, heads=2, num_tokens=5, batch_attention_quirk=quirk).eval()
+    x = torch.randn(3, 5, 8)
+    y = x.clone()
+    y[1] += torch.randn(5, 8)
+    same = torch.allclose(net(x)[0], net(y)[0], atol=1e-6)
+    assert same != quirk  # the release's quirk mixes samples, the default never does
+
+
+def test_codec_round_trip_and_root_depth():
+    codec = LixelCodec(128, 32, 64, 300.0)
+    K = torch.tensor([[[250.0, 0, 63.5], [0, 250.0, 63.5], [0, 0, 1]]], dtype=torch.float64)
+    xyz = torch.tensor(np.random.default_rng(0).normal(0, 30, (1, 21, 3)) + [0, 0, 450.0])
+    from handclip.geometry import xyz_to_uvd
+
+    uvd = xyz_to_uvd(xyz, K)
+    bins = codec.encode(uvd)
+    assert torch.allclose(codec.decode(bins), uvd)
+    # the wrist sits in the middle depth bin, pixel centre 63.5 of 128 maps to bin centre 15.5 of 32
+    assert bins[0, 0, 2].item() == pytest.approx(31.5)
+    assert codec.encode(torch.tensor([[[63.5, 63.5, 0.0]]]))[0, 0, 0].item() == pytest.approx(15.5)
+    bone = torch.linalg.norm(xyz[:, 9] - xyz[:, 10], dim=-1)
+    root = root_depth_from_bone(uvd, K, bone)
+    assert root.item() == pytest.approx(xyz[0, 0, 2].item(), rel=1e-9)
+    assert torch.allclose(codec.to_xyz(bins, K, root), xyz)
+
+
+def test_soft_argmax_of_a_sharp_peak_is_its_index():
+    logits = torch.full((2, 10), -50.0)
+    logits[0, 3] = logits[1, 7] = 50.0
+    assert torch.allclose(soft_argmax_1d(logits), torch.tensor([3.0, 7.0]))
+
+
+def grid_template(n=16):
+    """A bumpy n x n grid (two triangles per cell) with 21 'joints' spread over it."""
+    u, v = np.meshgrid(np.arange(n, dtype=float), np.arange(n, dtype=float))
+    verts = np.stack([u.ravel() * 10, v.ravel() * 10, np.sin(u.ravel()) * 3], 1)
+    idx = np.arange(n * n).reshape(n, n)
+    a, b, c, d = idx[:-1, :-1].ravel(), idx[:-1, 1:].ravel(), idx[1:, :-1].ravel(), idx[1:, 1:].ravel()
+    faces = np.concatenate([np.stack([a, b, c], 1), np.stack([b, d, c], 1)])
+    joints = verts[np.linspace(0, n * n - 1, 21).astype(int)] + [0, 0, 2.0]
+    return verts, faces, joints
+
+
+def test_default_sizes_follow_the_paper_for_mano():
+    assert default_sizes(778) == [21, 98, 389, 778]
+
+
+def test_hierarchy_covers_every_vertex():
+    verts, faces, joints = grid_template()
+    h = build_hierarchy(verts, faces, joints)
+    assert h.sizes == [21, 32, 128, 256]
+    for k, up in enumerate(h.upsample):
+        assert up.shape == (h.sizes[k + 1], h.sizes[k])
+        assert (up >= 0).all() and np.allclose(up.sum(1), 1)
+        assert (up.sum(0) > 0).all()  # every coarse node feeds the finer level
+        if k > 0:
+            assert set(h.nodes[k]) <= set(h.nodes[k + 1])  # nested levels
+    assert list(h.nodes[-1]) == list(range(len(verts)))
+    full = h.from_joints(len(h.sizes) - 1)
+    assert full.shape == (256, 21) and np.allclose(full.sum(1), 1)
+
+
+def test_hierarchy_of_the_renderer_hand():
+    from handclip.mesh.templates import load_mesh_template
+
+    t = load_mesh_template("synth")
+    h = build_hierarchy(t["vertices"], t["faces"], t["joints"], weld=t["weld"])
+    assert h.sizes[-1] == len(t["vertices"])
+    assert np.allclose(h.from_joints(3).sum(1), 1) and (h.from_joints(3).sum(0) > 0).all()
+
+
+def test_normal_and_edge_losses_vanish_on_the_gt_mesh():
+    verts, faces, _ = grid_template(6)
+    gt = torch.tensor(verts)[None] @ torch.linalg.qr(torch.randn(3, 3, dtype=torch.float64))[0]
+    f = torch.tensor(faces)
+    assert normal_loss(gt, gt, f).item() == pytest.approx(0, abs=1e-12)
+    assert edge_loss(gt, gt, f).item() == pytest.approx(0, abs=1e-12)
+    assert normal_loss(gt + torch.randn_like(gt), gt, f) > 0.01
+
+
+def test_normal_and_edge_losses_by_hand():
+    gt = torch.tensor([[[0.0, 0, 0], [1, 0, 0], [0, 1, 0]]], dtype=torch.float64)
+    pred = gt.clone()
+    pred[0, 2, 2] = 1.0  # lift the third vertex one unit off the plane
+    f = torch.tensor([[0, 1, 2]])
+    assert normal_loss(pred, gt, f).item() == pytest.approx((0 + 1 / math.sqrt(3) + 1 / math.sqrt(2)) / 3)
+    assert edge_loss(pred, gt, f).item() == pytest.approx((0 + math.sqrt(3) - math.sqrt(2) + math.sqrt(2) - 1) / 3)
+
+
+def test_mano_reader_without_chumpy(tmp_path, monkeypatch):
+    chumpy = types.ModuleType("chumpy")
+    ch_mod = types.ModuleType("chumpy.ch")
+
+    class Ch:
+        def __init__(self, x):
+            self.x = x
+
+    Ch.__module__, Ch.__qualname__ = "chumpy.ch", "Ch"
+    ch_mod.Ch = Ch
+    monkeypatch.setitem(sys.modules, "chumpy", chumpy)
+    monkeypatch.setitem(sys.modules, "chumpy.ch", ch_mod)
+    rng = np.random.default_rng(0)
+    v = rng.normal(0, 0.05, (778, 3))
+    reg = np.zeros((16, 778))
+    reg[np.arange(16), np.arange(16) * 7] = 1.0  # joint k = vertex 7k
+    path = tmp_path / "MANO_RIGHT.pkl"
+    data = {"v_template": Ch(v), "f": np.zeros((1538, 3), np.uint32), "J_regressor": scipy.sparse.csc_matrix(reg)}
+    path.write_bytes(pickle.dumps(data, protocol=2))
+    monkeypatch.delitem(sys.modules, "chumpy.ch")
+    monkeypatch.delitem(sys.modules, "chumpy")
+    mano = load_mano(path)
+    assert mano["vertices"].shape == (778, 3) and np.allclose(mano["vertices"], v * 1000)
+    assert np.allclose(mano["joints"][0], v[0] * 1000)  # wrist = MANO joint 0
+    assert np.allclose(mano["joints"][4], v[745] * 1000)  # thumb fingertip
+    assert np.allclose(mano["joints"][5], v[7 * 1] * 1000)  # index MCP = MANO joint 1
+    assert np.allclose(mano["joints"][20], v[673] * 1000)  # little fingertip
+
+
+def test_mano_reader_names_a_missing_file(tmp_path):
+    with pytest.raises(FileNotFoundError, match="MANO_RIGHT.pkl"):
+        load_mano(tmp_path / "nope.pkl")
