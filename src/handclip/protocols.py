@@ -119,10 +119,9 @@ class WristProtocol(Protocol):
 
     def __call__(self, pred: dict, gt: dict) -> dict[str, np.ndarray]:
         p_abs, g_abs, _ = _joints(pred, gt)
-        valid = np.ones(g_abs.shape[:2], dtype=bool)
         p, g = root_relative(p_abs, "wrist"), root_relative(g_abs, "wrist")
-        rows = {"mpjpe": _masked(metrics.keypoint_errors(p, g), valid), "pa_mpjpe": _masked(metrics.pa_errors(p, g), valid)}
-        rows.update(_rows_2d(pred, gt, valid))
+        rows = {"mpjpe": metrics.keypoint_errors(p, g), "pa_mpjpe": metrics.pa_errors(p, g)}
+        rows.update(_rows_2d(pred, gt, np.ones(g.shape[:2], dtype=bool)))
         rows.update(_rows_mesh(pred, gt, p_abs, g_abs))
         return rows
 
