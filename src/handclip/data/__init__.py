@@ -19,6 +19,7 @@ _FACTORIES: dict[str, Callable] = {}
 # dataset name -> module registering it, imported lazily
 _MODULES = {
     "synth": "handclip.data.synth",
+    "synth_folder": "handclip.data.synth",
     "freihand": "handclip.data.freihand",
     "rhd": "handclip.data.rhd",
     "stb": "handclip.data.stb",

@@ -1,0 +1,42 @@
+"""Camera effects applied after rendering: defocus/motion blur, sensor noise, JPEG compression."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+
+def gaussian_blur(img: np.ndarray, sigma: float) -> np.ndarray:
+    """Defocus-like blur; sigma in pixels (0 leaves the image unchanged)."""
+    return cv2.GaussianBlur(img, (0, 0), sigma) if sigma > 0 else img
+
+
+def motion_blur(img: np.ndarray, length: int, angle_deg: float) -> np.ndarray:
+    """Linear motion blur of `length` pixels along `angle_deg`."""
+    if length < 2:
+        return img
+    k = np.zeros((length, length), np.float32)
+    k[length // 2, :] = 1.0
+    rot = cv2.getRotationMatrix2D(((length - 1) / 2, (length - 1) / 2), angle_deg, 1.0)
+    k = cv2.warpAffine(k, rot, (length, length))
+    return cv2.filter2D(img, -1, k / max(k.sum(), 1e-6))
+
+
+def sensor_noise(img: np.ndarray, rng: np.random.Generator, read_sigma: float, shot: float) -> np.ndarray:
+    """Additive read noise (sigma, 0-255 units) plus signal-dependent shot noise (variance shot * value)."""
+    if read_sigma <= 0 and shot <= 0:
+        return img
+    x = img.astype(np.float32)
+    sigma = np.sqrt(read_sigma**2 + shot * x)
+    x += sigma * rng.standard_normal(x.shape, dtype=np.float32)
+    return np.clip(x + 0.5, 0, 255).astype(np.uint8)
+
+
+def jpeg(img: np.ndarray, quality: int) -> np.ndarray:
+    """Round-trip an RGB uint8 image through JPEG at `quality` (100 or more: unchanged)."""
+    if quality >= 100:
+        return img
+    ok, buf = cv2.imencode(".jpg", img[..., ::-1], [cv2.IMWRITE_JPEG_QUALITY, int(quality)])
+    if not ok:
+        raise RuntimeError("JPEG encoding failed")
+    return np.ascontiguousarray(cv2.imdecode(buf, cv2.IMREAD_COLOR)[..., ::-1])

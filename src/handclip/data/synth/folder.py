@@ -1,0 +1,51 @@
+"""Reader of an exported synthetic folder (handclip.data.synth.export layout) as common samples."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from handclip.data import register
+from handclip.data.io import MalformedDataError, check_shape, load_image, load_json, require_dir, require_file
+from handclip.data.reader import HandReader
+from handclip.data.synth.export import ANNOTATIONS, FORMAT
+
+LAYOUT = "  annotations.json (format handclip-synth/1), images/*.png  (written by `handclip synth`)"
+
+
+class SynthFolder(HandReader):
+    """Exported renders read back like a real dataset: left hands mirrored, crop 'full' by default."""
+
+    name = "synth_folder"
+
+    def __init__(self, root, size: int = 256, crop: str = "full", margin: float = 1.5, augment=None):
+        super().__init__(size=size, crop=crop, margin=margin, augment=augment)
+        self.root = require_dir(root, "synthetic export", LAYOUT)
+        path = require_file(self.root / ANNOTATIONS, "synthetic export", LAYOUT)
+        meta = load_json(path)
+        if not isinstance(meta, dict) or meta.get("format") != FORMAT or not isinstance(meta.get("samples"), list):
+            raise MalformedDataError(f"{path}: not a {FORMAT} annotation file (need 'format' and a 'samples' list)")
+        self.path = path
+        self.samples = meta["samples"]
+
+    def __len__(self) -> int:
+        return len(self.samples)
+
+    def load_raw(self, index: int) -> dict:
+        """One stored view: image, K, xyz and verts (mm), visibility, side, style."""
+        rec = self.samples[index]
+        what = f"sample {index}"
+        return {
+            "image": load_image(self.root / rec["image"], "synthetic export"),
+            "K": check_shape(rec["K"], (3, 3), self.path, f"{what} K"),
+            "xyz": check_shape(rec["xyz"], (21, 3), self.path, f"{what} xyz"),
+            "verts": check_shape(rec["verts"], (None, 3), self.path, f"{what} verts"),
+            "valid": np.asarray(check_shape(rec["valid"], (21,), self.path, f"{what} valid"), bool),
+            "side": rec["side"],
+            "extra": {"style": rec["style"], "domain": rec["domain"]},
+        }
+
+
+@register("synth_folder")
+def build_synth_folder(root, size: int = 256, crop: str = "full", margin: float = 1.5, augment=None) -> SynthFolder:
+    """Factory of build_dataset('synth_folder', root=...)."""
+    return SynthFolder(root, size=size, crop=crop, margin=margin, augment=augment)

@@ -1,0 +1,124 @@
+"""The skinned WebXR hand template: loading, forward kinematics, linear blend skinning, normals.
+
+The asset (assets/webxr_hand/right_hand.npz, made by scripts/convert_webxr_hand.py) is in mm in
+the glTF file's axes: fingers point to -y, the back of the hand faces +x, the thumb lies towards -z.
+Every joint's local frame follows the WebXR convention: -z runs along the bone towards the tip,
++y leaves the back of the hand, so a rotation about local x flexes (negative angles bend towards
+the palm) and one about local y spreads.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from importlib import resources
+from typing import NamedTuple
+
+import numpy as np
+
+from handclip.skeleton import SOURCE_TO_CANONICAL
+
+NUM_RIG_JOINTS = 25
+# rotation taking glTF axes to the reference view: palm to the camera, fingers up in the image
+GLTF_TO_VIEW = np.array([[0.0, 0.0, -1.0], [0.0, 1.0, 0.0], [1.0, 0.0, 0.0]])
+
+
+class HandTemplate(NamedTuple):
+    """The rest-pose hand: mesh (mm), skin, 25-joint WebXR rig; `weld` maps seam duplicates to one vertex."""
+
+    vertices: np.ndarray  # (V, 3) float32
+    faces: np.ndarray  # (F, 3) int32
+    skin_joints: np.ndarray  # (V, 4) uint8
+    skin_weights: np.ndarray  # (V, 4) float32, rows sum to 1
+    joint_names: tuple[str, ...]
+    parents: np.ndarray  # (25,) int, -1 for the wrist
+    inverse_bind: np.ndarray  # (25, 4, 4)
+    rest_world: np.ndarray  # (25, 4, 4)
+    rest_local: np.ndarray  # (25, 4, 4): rest_world[k] = rest_world[parent] @ rest_local[k]
+    weld: np.ndarray  # (V,) index of the first vertex at the same position
+
+
+@lru_cache(maxsize=1)
+def load_template() -> HandTemplate:
+    """The packaged right-hand template (read once per process)."""
+    path = resources.files("handclip") / "assets" / "webxr_hand" / "right_hand.npz"
+    with resources.as_file(path) as p, np.load(p) as d:
+        vertices = d["vertices"]
+        _, first, inverse = np.unique(np.round(vertices, 3), axis=0, return_index=True, return_inverse=True)
+        return HandTemplate(
+            vertices=vertices,
+            faces=d["faces"],
+            skin_joints=d["skin_joints"],
+            skin_weights=d["skin_weights"],
+            joint_names=tuple(str(n) for n in d["joint_names"]),
+            parents=d["parents"],
+            inverse_bind=d["inverse_bind"].astype(np.float64),
+            rest_world=d["rest_world"].astype(np.float64),
+            rest_local=d["rest_local"].astype(np.float64),
+            weld=first[inverse.ravel()],
+        )
+
+
+def forward_kinematics(template: HandTemplate, local_rot: np.ndarray) -> np.ndarray:
+    """World transforms (..., 25, 4, 4) of the rig after rotating each joint by local_rot (..., 25, 3, 3) in its frame."""
+    if local_rot.shape[-3:] != (NUM_RIG_JOINTS, 3, 3):
+        raise ValueError(f"local_rot must be (..., 25, 3, 3), got {local_rot.shape}")
+    pose = np.zeros(local_rot.shape[:-2] + (4, 4))
+    pose[..., :3, :3] = local_rot
+    pose[..., 3, 3] = 1.0
+    local = template.rest_local @ pose
+    world = np.empty_like(local)
+    for k, p in enumerate(template.parents):  # parents precede children in WebXR order
+        world[..., k, :, :] = local[..., k, :, :] if p < 0 else world[..., p, :, :] @ local[..., k, :, :]
+    return world
+
+
+def skin(template: HandTemplate, world: np.ndarray, points: np.ndarray | None = None) -> np.ndarray:
+    """Linear blend skinning: the template vertices (or `points` bound by the same weights) posed by `world`."""
+    rest = template.vertices if points is None else points
+    mats = world @ template.inverse_bind  # (25, 4, 4): rest space -> posed space per joint
+    blend = np.einsum("vk,vkij->vij", template.skin_weights, mats[template.skin_joints])
+    return np.einsum("vij,vj->vi", blend[:, :3, :3], rest) + blend[:, :3, 3]
+
+
+def keypoints(world: np.ndarray) -> np.ndarray:
+    """The 21 canonical keypoints (..., 21, 3): positions of the rig joints in canonical order."""
+    return world[..., :3, 3][..., np.asarray(SOURCE_TO_CANONICAL["webxr"]), :]
+
+
+def vertex_normals(vertices: np.ndarray, faces: np.ndarray, weld: np.ndarray) -> np.ndarray:
+    """Unit area-weighted vertex normals, shared across UV-seam duplicates so shading stays smooth."""
+    tri = vertices[faces]
+    face_n = np.cross(tri[:, 1] - tri[:, 0], tri[:, 2] - tri[:, 0])
+    acc = np.zeros_like(vertices)
+    for c in range(3):
+        np.add.at(acc, weld[faces[:, c]], face_n)
+    n = acc[weld]
+    return n / np.maximum(np.linalg.norm(n, axis=1, keepdims=True), 1e-12)
+
+
+# forearm cross-section where the template's wrist ends, measured on the mesh (glTF axes, mm): centre
+# offset from the wrist joint in x (back-palm) and z (thumb-little), and half-extents there
+_ARM_CENTRE = np.array([-6.0, 0.0, 1.5])
+_ARM_RADII = np.array([14.0, 26.0])
+
+
+def forearm(template: HandTemplate, length: float = 260.0, sides: int = 16, rings: int = 6) -> tuple[np.ndarray, np.ndarray]:
+    """An open tapered elliptic tube (vertices, faces) continuing the wrist along +y, for realistic crops.
+
+    Faces wind like the hand's (outward normals by the right-hand rule), so back-face culling applies.
+
+    It starts 6 mm inside the hand mesh so wrist bending leaves no gap; it is scenery, not a label.
+    """
+    origin = template.rest_world[0, :3, 3] + _ARM_CENTRE
+    s = np.linspace(0.0, 1.0, rings)[:, None]
+    ang = np.linspace(0, 2 * np.pi, sides, endpoint=False)[None]
+    rx = _ARM_RADII[0] * (1 + 0.45 * s)  # the forearm thickens towards the elbow
+    rz = _ARM_RADII[1] * (1 + 0.2 * s)
+    verts = np.stack(
+        [origin[0] + rx * np.cos(ang), origin[1] - 6.0 + length * s + 0 * ang, origin[2] + rz * np.sin(ang)], -1
+    ).reshape(-1, 3)
+    i = np.arange(rings - 1)[:, None] * sides
+    j = np.arange(sides)[None]
+    a, b = i + j, i + (j + 1) % sides
+    faces = np.concatenate([np.stack([a, a + sides, b], -1), np.stack([b, a + sides, b + sides], -1)]).reshape(-1, 3)
+    return verts, faces.astype(np.int32)

@@ -1,0 +1,167 @@
+"""Random hand poses within human joint limits, global orientations and FreiHAND-like camera framing.
+
+Each finger is driven by one curl value in [0, 1] (0 open, 1 fist) that sets MCP, PIP and DIP
+flexion between open and closed limits, plus noise, spread (MCP abduction) and palm cupping.
+Grasp kinds: 'open', 'fist', 'point', 'pinch' (thumb tip brought to the index tip by a small
+search) and 'relaxed' (correlated random curls). Angles below are degrees, flexion positive.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import numpy as np
+
+from handclip.data.synth.mesh import GLTF_TO_VIEW, NUM_RIG_JOINTS, HandTemplate, forward_kinematics, keypoints
+
+KINDS = ("relaxed", "open", "fist", "point", "pinch")
+KIND_PROBS = (0.4, 0.15, 0.15, 0.15, 0.15)
+# rig joints of the four fingers (index..pinky): metacarpal, proximal (MCP), intermediate (PIP), distal (DIP)
+FINGER_RIG = tuple((5 * f + 5, 5 * f + 6, 5 * f + 7, 5 * f + 8) for f in range(4))
+THUMB_RIG = (1, 2, 3)  # metacarpal (CMC), proximal (MCP), distal (IP)
+# flexion (deg) of MCP, PIP, DIP at curl 0 and 1, and the hard limits noise cannot pass
+OPEN_FLEX = np.array([-5.0, 0.0, 0.0])
+FIST_FLEX = np.array([85.0, 100.0, 60.0])
+FLEX_LIMITS = (np.array([-25.0, -5.0, -10.0]), np.array([95.0, 115.0, 85.0]))
+SPREAD = np.array([12.0, 2.0, -8.0, -18.0])  # MCP abduction (deg) of a fully spread hand, index..pinky
+# thumb at curl 0 and 1: CMC flexion across the palm, CMC palmar abduction, MCP and IP flexion
+THUMB_OPEN = np.array([-15.0, 0.0, 0.0, 0.0])
+THUMB_CLOSED = np.array([45.0, 15.0, 45.0, 60.0])
+PINCH_GAP = 12.0  # mm between thumb and index tip joints when the finger pads touch
+
+
+class HandPose(NamedTuple):
+    """Local joint rotations of the rig (25, 3, 3) and the grasp kind they were drawn as."""
+
+    local_rot: np.ndarray
+    kind: str
+
+
+def rot_x(deg) -> np.ndarray:
+    """Rotations (..., 3, 3) about x by `deg` degrees."""
+    a = np.radians(np.asarray(deg, np.float64))
+    c, s = np.cos(a), np.sin(a)
+    one, zero = np.ones_like(a), np.zeros_like(a)
+    return np.stack([np.stack([one, zero, zero], -1), np.stack([zero, c, -s], -1), np.stack([zero, s, c], -1)], -2)
+
+
+def rot_y(deg) -> np.ndarray:
+    """Rotations (..., 3, 3) about y by `deg` degrees."""
+    a = np.radians(np.asarray(deg, np.float64))
+    c, s = np.cos(a), np.sin(a)
+    one, zero = np.ones_like(a), np.zeros_like(a)
+    return np.stack([np.stack([c, zero, s], -1), np.stack([zero, one, zero], -1), np.stack([-s, zero, c], -1)], -2)
+
+
+def rot_z(deg) -> np.ndarray:
+    """Rotations (..., 3, 3) about z by `deg` degrees."""
+    a = np.radians(np.asarray(deg, np.float64))
+    c, s = np.cos(a), np.sin(a)
+    one, zero = np.ones_like(a), np.zeros_like(a)
+    return np.stack([np.stack([c, -s, zero], -1), np.stack([s, c, zero], -1), np.stack([zero, zero, one], -1)], -2)
+
+
+def thumb_angles(curl, rng: np.random.Generator, noise: float = 6.0) -> np.ndarray:
+    """Thumb angles (..., 4) in degrees (CMC flexion, CMC palmar abduction, MCP, IP) for a curl in [0, 1]."""
+    t = np.asarray(curl, np.float64)[..., None]
+    th = THUMB_OPEN + t * (THUMB_CLOSED - THUMB_OPEN) + rng.normal(0, noise, t.shape[:-1] + (4,))
+    th[..., 2:] = np.clip(th[..., 2:], -15, 80)
+    return th
+
+
+def articulate(finger_curl, thumb, spread, rng: np.random.Generator, noise: float = 6.0) -> np.ndarray:
+    """Local rotations (..., 25, 3, 3) from finger curls (..., 4), thumb angles (..., 4) and spread (...,)."""
+    finger_curl = np.asarray(finger_curl, np.float64)
+    batch = finger_curl.shape[:-1]
+    rot = np.broadcast_to(np.eye(3), batch + (NUM_RIG_JOINTS, 3, 3)).copy()
+    c = finger_curl[..., None]  # (..., 4, 1)
+    flex = OPEN_FLEX + c * (FIST_FLEX - OPEN_FLEX) + rng.normal(0, noise, batch + (4, 3))
+    flex[..., 2] = np.where(rng.random(batch + (4,)) < 0.8, 0.65 * flex[..., 1], flex[..., 2])  # DIP follows PIP
+    flex = np.clip(flex, *FLEX_LIMITS)
+    abd = SPREAD * np.asarray(spread)[..., None] * (1 - 0.7 * finger_curl) + rng.normal(0, 3, batch + (4,))
+    cup = np.array([0.0, 0.0, 4.0, 8.0]) * finger_curl  # ring and little metacarpals fold with the fist
+    for f, (meta, mcp, pip, dip) in enumerate(FINGER_RIG):
+        rot[..., meta, :, :] = rot_x(-cup[..., f])
+        rot[..., mcp, :, :] = rot_y(abd[..., f]) @ rot_x(-flex[..., f, 0])
+        rot[..., pip, :, :] = rot_x(-flex[..., f, 1])
+        rot[..., dip, :, :] = rot_x(-flex[..., f, 2])
+    thumb = np.asarray(thumb, np.float64)
+    rot[..., THUMB_RIG[0], :, :] = rot_y(thumb[..., 1]) @ rot_x(-thumb[..., 0])
+    rot[..., THUMB_RIG[1], :, :] = rot_x(-thumb[..., 2])
+    rot[..., THUMB_RIG[2], :, :] = rot_x(-thumb[..., 3])
+    return rot
+
+
+def _pinch(template: HandTemplate, rng: np.random.Generator, others: np.ndarray, spread: float) -> np.ndarray:
+    """Rotations whose thumb and index tips meet: the closest pair on a grid of index curl and thumb angles."""
+    grid = np.meshgrid(np.linspace(0.45, 0.8, 5), np.linspace(0, 60, 4), np.linspace(5, 35, 3),
+                       np.linspace(-10, 60, 4), indexing="ij")
+    idx_curl, cmc_flex, cmc_abd, bend = (g.ravel() for g in grid)
+    curls = np.repeat(others[None], idx_curl.size, 0)
+    curls[:, 0] = idx_curl
+    thumb = np.stack([cmc_flex, cmc_abd, bend, 0.5 * bend + 10], -1)
+    sub = np.random.default_rng(rng.integers(1 << 32))
+    cand = articulate(curls, thumb, np.full(idx_curl.size, spread), sub, noise=3.0)
+    kp = keypoints(forward_kinematics(template, cand))
+    gap = np.linalg.norm(kp[:, 4] - kp[:, 8], axis=-1)
+    return cand[np.argmin(np.abs(gap - PINCH_GAP))]
+
+
+def sample_pose(template: HandTemplate, rng: np.random.Generator, kind: str | None = None) -> HandPose:
+    """One random articulation of the given kind (drawn from KIND_PROBS when None)."""
+    kind = kind or KINDS[rng.choice(len(KINDS), p=KIND_PROBS)]
+    spread = rng.uniform(-0.2, 1.0)
+    if kind == "relaxed":
+        curls = np.clip(rng.uniform(0, 1) + rng.normal(0, 0.25, 4), 0, 1)
+        thumb = thumb_angles(rng.uniform(0, 1), rng)
+    elif kind == "open":
+        curls, thumb, spread = rng.uniform(0, 0.15, 4), thumb_angles(rng.uniform(0, 0.3), rng), rng.uniform(0.3, 1.0)
+    elif kind == "fist":
+        curls, thumb = rng.uniform(0.8, 1.0, 4), thumb_angles(rng.uniform(0.6, 1.0), rng)
+    elif kind == "point":
+        curls = np.r_[rng.uniform(0, 0.15), rng.uniform(0.75, 1.0, 3)]
+        thumb = thumb_angles(rng.uniform(0.5, 0.9), rng)
+    elif kind == "pinch":
+        others = rng.uniform(0, 0.2, 4) if rng.random() < 0.5 else rng.uniform(0.6, 1.0, 4)  # 'OK' or closed
+        return HandPose(_pinch(template, rng, others, spread), kind)
+    else:
+        raise ValueError(f"unknown pose kind {kind!r}; known: {KINDS}")
+    return HandPose(articulate(curls, thumb, spread, rng), kind)
+
+
+def sample_wrist(rng: np.random.Generator) -> np.ndarray:
+    """Wrist rotation relative to the forearm: flexion/extension and radial/ulnar deviation (3, 3)."""
+    return rot_y(rng.uniform(-25, 15)) @ rot_x(rng.uniform(-50, 45))
+
+
+def sample_orientation(rng: np.random.Generator) -> np.ndarray:
+    """Camera-from-glTF rotation (3, 3): palm or back to the camera, tilted, any in-plane angle (arm mostly low)."""
+    roll = rng.normal(0, 55) if rng.random() < 0.7 else rng.uniform(-180, 180)
+    yaw = rng.uniform(-180, 180)
+    pitch = rng.uniform(-55, 55)
+    return rot_z(roll) @ rot_x(pitch) @ rot_y(yaw) @ GLTF_TO_VIEW
+
+
+def sample_intrinsics(rng: np.random.Generator, size: int) -> np.ndarray:
+    """Crop intrinsics like FreiHAND's (focal about 2.2-2.8 crop widths, centred principal point)."""
+    f = rng.uniform(2.1, 2.8) * size
+    c = (size - 1) / 2 + rng.normal(0, 0.01 * size, 2)
+    return np.array([[f, 0, c[0]], [0, f, c[1]], [0, 0, 1.0]])
+
+
+def frame_points(points: np.ndarray, K: np.ndarray, size: int, fill: float, offset=(0.0, 0.0)) -> np.ndarray:
+    """Translation (3,) putting `points` (wrist-relative, camera axes) so their box spans `fill` of the crop.
+
+    The box centre lands at the image centre plus `offset` (fractions of the size).
+    """
+    f = K[0, 0]
+    extent = np.ptp(points[:, :2], axis=0).max()
+    depth = f * extent / (fill * size) - points[:, 2].min() + extent / 2
+    t = np.array([0.0, 0.0, depth])
+    for _ in range(2):  # re-centre the projected box (perspective makes it drift)
+        p = points + t
+        uv = p[:, :2] / p[:, 2:3] * f + K[:2, 2]
+        centre = (uv.max(0) + uv.min(0)) / 2
+        target = K[:2, 2] + np.asarray(offset) * size
+        t[:2] += (target - centre) * t[2] / f
+    return t

@@ -1,0 +1,105 @@
+"""One synthetic sample: pose the hand, place the camera, light and render it over a background.
+
+Labels are exact: 'xyz' are the posed rig joints (canonical order, mm, camera frame), 'verts' the
+skinned template vertices, 'uv' their projections. 'valid' marks a keypoint visible: its pixel is
+inside the image, covered by the hand (not the forearm, not the background), and the nearest
+surface there lies at most VISIBLE_DEPTH mm in front of the joint (joints sit inside the flesh;
+a finger crossing in front of a joint is farther than that).
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+import numpy as np
+
+from handclip.data.synth import backgrounds, effects
+from handclip.data.synth.domains import Style, sample_style
+from handclip.data.synth.mesh import forearm, forward_kinematics, keypoints, load_template, skin, vertex_normals
+from handclip.data.synth.poses import frame_points, sample_intrinsics, sample_orientation, sample_pose, sample_wrist
+from handclip.data.synth.raster import Light, composite, rasterize, shade, to_linear, to_srgb8
+
+VISIBLE_DEPTH = 22.0  # mm; the largest surface-to-joint depth of an unoccluded joint, plus margin
+FILL = (0.45, 0.75)  # fraction of the crop spanned by the hand's larger box side (FreiHAND-like framing)
+
+
+@lru_cache(maxsize=1)
+def _arm():
+    """Forearm mesh and normals in rest (glTF) axes; its normals never change with the hand pose."""
+    t = load_template()
+    v, f = forearm(t)
+    return v, f, vertex_normals(v, f, np.arange(len(v)))
+
+
+@lru_cache(maxsize=1)
+def _palm_weight() -> np.ndarray:
+    """Per-vertex weight in [0, 1] of the palm side (rest normals facing away from the back, -x)."""
+    t = load_template()
+    n = vertex_normals(t.vertices.astype(np.float64), t.faces, t.weld)
+    return np.clip(-n[:, 0], 0, 1)
+
+
+def _albedo(style: Style, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """Linear albedo of hand vertices (lighter, pinker palms; blotchy variation) and of the forearm."""
+    skin_lin = to_linear(style.skin_rgb)
+    palm = _palm_weight()[:, None]
+    palm_lin = to_linear(np.clip(style.skin_rgb * np.array([1.06, 1.02, 1.02]) + 10, 0, 255))
+    n = len(palm)
+    hand = skin_lin * (1 - palm) + palm_lin * palm
+    hand = hand * (1 + rng.normal(0, 0.04, (n, 1)))
+    return hand, np.tile(skin_lin * 0.97, (len(_arm()[0]), 1))
+
+
+def render_sample(domain: str, rng: np.random.Generator, size: int = 224) -> dict:
+    """A right-hand sample: image, mask (hand+forearm), K, xyz, uv, verts, valid, style, pose kind."""
+    t = load_template()
+    pose = sample_pose(t, rng)
+    local = pose.local_rot.copy()
+    local[0] = sample_wrist(rng)
+    world = forward_kinematics(t, local)
+    wrist = t.rest_world[0, :3, 3]
+    R = sample_orientation(rng)
+    hand = (skin(t, world) - wrist) @ R.T
+    joints = (keypoints(world) - wrist) @ R.T
+    arm_v, arm_f, arm_n = _arm()
+    arm = (arm_v - wrist) @ R.T
+    K = sample_intrinsics(rng, size)
+    shift = frame_points(hand, K, size, rng.uniform(*FILL), rng.normal(0, 0.04, 2))
+    hand, joints, arm = hand + shift, joints + shift, arm + shift
+
+    style = sample_style(domain, rng, size)
+    verts = np.concatenate([hand, arm])
+    faces = np.concatenate([t.faces, arm_f + len(hand)])
+    normals = np.concatenate([vertex_normals(hand, t.faces, t.weld), arm_n @ R.T])
+    albedo = np.concatenate(_albedo(style, rng))
+    light = Light(style.light_dirs, style.light_colors, style.ambient)
+    frags = rasterize(verts, faces, K, size)
+    colors = to_srgb8(shade(frags, verts, normals, faces, albedo, light))
+    bg = backgrounds.background(style.words["color"], style.words["background"], rng, size, style.texture_prob)
+    bg = np.clip(bg * style.exposure, 0, 255).astype(np.uint8)
+    image, mask = composite(bg, frags, colors)
+    image = effects.gaussian_blur(image, style.blur)
+    image = effects.motion_blur(image, *style.motion)
+    image = effects.sensor_noise(image, rng, style.read_noise, style.shot_noise)
+    image = effects.jpeg(image, style.jpeg)
+
+    uv = joints[:, :2] / joints[:, 2:] * K[[0, 1], [0, 1]] + K[:2, 2]
+    valid = visible(uv, joints[:, 2], frags, len(t.faces), size)
+    return {
+        "image": image, "mask": mask, "K": K.astype(np.float32), "xyz": joints.astype(np.float32),
+        "uv": uv.astype(np.float32), "valid": valid, "verts": hand.astype(np.float32),
+        "style": dict(style.words), "pose": pose.kind,
+    }
+
+
+def visible(uv: np.ndarray, depth: np.ndarray, frags, hand_faces: int, size: int) -> np.ndarray:
+    """Keypoint visibility from the z-buffer: on a hand pixel whose surface is near the joint's depth."""
+    px = np.round(uv).astype(np.int64)
+    inside = ((px >= 0) & (px < size)).all(1)
+    face = np.full(size * size, -1, np.int64)
+    face[frags.pixel] = frags.face
+    zbuf = np.full(size * size, np.inf)
+    zbuf[frags.pixel] = frags.depth
+    flat = np.where(inside, px[:, 1] * size + px[:, 0], 0)
+    on_hand = (face[flat] >= 0) & (face[flat] < hand_faces)
+    return inside & on_hand & (zbuf[flat] >= depth - VISIBLE_DEPTH)
