@@ -9,8 +9,6 @@ to right hands; visibility becomes 'valid'.
 
 from __future__ import annotations
 
-import numpy as np
-
 from handclip.data import register
 from handclip.data.io import MalformedDataError, check_shape, load_image, load_label_image, load_pickle, require_dir, require_file, require_keys
 from handclip.data.reader import HandReader
