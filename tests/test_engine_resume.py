@@ -18,17 +18,17 @@ def test_resume_mid_epoch_matches_uninterrupted_run(tmp_path, monkeypatch):
     config = engine_toy.toy_config(save_every_steps=3)
     Trainer(config, tmp_path / "full", device="cpu").fit()
 
-    real_step = Trainer._train_step
+    real_step = Trainer.train_step
 
     def crash_at_13(self, batch, epoch):
         if self.step == 13:  # second epoch, after the step-12 checkpoint at position 2
             raise KeyboardInterrupt
         return real_step(self, batch, epoch)
 
-    monkeypatch.setattr(Trainer, "_train_step", crash_at_13)
+    monkeypatch.setattr(Trainer, "train_step", crash_at_13)
     with pytest.raises(KeyboardInterrupt):
         Trainer(config, tmp_path / "cut", device="cpu").fit()
-    monkeypatch.setattr(Trainer, "_train_step", real_step)
+    monkeypatch.setattr(Trainer, "train_step", real_step)
     saved = load_checkpoint(tmp_path / "cut" / "checkpoints" / "last.pt")
     assert (saved["epoch"], saved["batch_in_epoch"], saved["step"]) == (1, 2, 12)
 

@@ -156,7 +156,7 @@ class Trainer:
         return int(state["epoch"]), int(state.get("batch_in_epoch", 0))
 
     # ---------------------------------------------------------------- setup
-    def _build(self) -> None:
+    def setup(self) -> None:
         """Method, DDP wrapper, optimiser, scheduler, scaler, training data."""
         seed = int(self.tcfg["seed"])
         seed_everything(seed)
@@ -180,7 +180,7 @@ class Trainer:
         self.step = 0
         seed_everything(seed + self.info.rank)  # per-rank randomness (dropout) after identical initialisation
 
-    def _loader(self, epoch: int, skip_batches: int) -> DataLoader:
+    def loader(self, epoch: int, skip_batches: int) -> DataLoader:
         """The epoch's batches in the order fixed by (seed, epoch), the first `skip_batches` left out."""
         self.sampler.set_epoch(epoch)
         workers = int(self.tcfg["num_workers"])
@@ -190,7 +190,7 @@ class Trainer:
                           generator=torch.Generator().manual_seed(int(self.tcfg["seed"]) * 100003 + epoch))
 
     # ---------------------------------------------------------------- one step
-    def _train_step(self, batch: dict, epoch: int) -> dict[str, float]:
+    def train_step(self, batch: dict, epoch: int) -> dict[str, float]:
         """Forward, guard, backward, clip, update; returns the loss terms as floats."""
         with autocast(self.tcfg["amp"], self.device):
             out = self.module(batch)
@@ -231,7 +231,7 @@ class Trainer:
     # ---------------------------------------------------------------- loop
     def fit(self) -> dict:
         """Train to train.epochs (continuing from last.pt when resuming); returns the last validation."""
-        self._build()
+        self.setup()
         start_epoch, skip = self._restore() if self.resume else (0, 0)
         if self.info.is_main:
             save_config(self.config, self.run_dir / "config.yaml")
@@ -260,8 +260,8 @@ class Trainer:
                    desc=f"epoch {epoch + 1}/{self.tcfg['epochs']}", unit="batch", dynamic_ncols=True)
         tic = time.perf_counter()
         with bar:
-            for position, batch in enumerate(self._loader(epoch, skip), start=skip):
-                terms = self._train_step(to_device(batch, self.device), epoch)
+            for position, batch in enumerate(self.loader(epoch, skip), start=skip):
+                terms = self.train_step(to_device(batch, self.device), epoch)
                 bar.update(1)
                 bar.set_postfix(loss=f"{terms['loss']:.4g}")
                 if writer is not None and self.step % log_every == 0:
