@@ -72,9 +72,9 @@ def forward_kinematics(template: HandTemplate, local_rot: np.ndarray) -> np.ndar
     return world
 
 
-def skin(template: HandTemplate, world: np.ndarray, points: np.ndarray | None = None) -> np.ndarray:
-    """Linear blend skinning: the template vertices (or `points` bound by the same weights) posed by `world`."""
-    rest = template.vertices if points is None else points
+def skin(template: HandTemplate, world: np.ndarray) -> np.ndarray:
+    """Linear blend skinning: the template vertices (V, 3) posed by the rig's world transforms (25, 4, 4)."""
+    rest = template.vertices
     mats = world @ template.inverse_bind  # (25, 4, 4): rest space -> posed space per joint
     blend = np.einsum("vk,vkij->vij", template.skin_weights, mats[template.skin_joints])
     return np.einsum("vij,vj->vi", blend[:, :3, :3], rest) + blend[:, :3, 3]
