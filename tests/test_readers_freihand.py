@@ -10,7 +10,7 @@ from _reader_fixtures import FIXTURES, copy_fixture
 
 from handclip.data import build_dataset
 from handclip.data.freihand import FreiHAND
-from handclip.data.io import MalformedDataError, MissingDataError, load_image
+from handclip.data.io import MalformedDataError, MissingDataError, load_image, load_json_array
 from handclip.geometry import project
 
 ROOT = FIXTURES / "freihand"
@@ -92,4 +92,17 @@ def test_label_array_of_wrong_shape(tmp_path):
         FreiHAND(root)
     (root / "training_xyz.json").write_text("[[1, 2")
     with pytest.raises(MalformedDataError, match=r"training_xyz\.json: not valid JSON"):
+        FreiHAND(root)
+
+
+def test_streamed_vertices_file_checks_its_shape(tmp_path):
+    root = copy_fixture("freihand", tmp_path)
+    verts = np.asarray(json.loads((root / "training_verts.json").read_text()))
+    for chunk in (7, 1000, 1 << 20):  # chunk boundaries fall inside numbers
+        np.testing.assert_array_equal(load_json_array(root / "training_verts.json", (None, 778, 3), "verts", chunk), verts)
+    (root / "training_verts.json").write_text(json.dumps(verts.transpose(0, 2, 1).tolist()))  # (2, 3, 778)
+    with pytest.raises(MalformedDataError, match=r"training_verts\.json: verts has 4668 numbers nested 3 deep \(778 in the first row\), expected shape \(2, 778, 3\)"):
+        FreiHAND(root)
+    (root / "training_verts.json").write_text(json.dumps(verts.tolist())[:-9])  # truncated download
+    with pytest.raises(MalformedDataError, match=r"training_verts\.json: verts has unbalanced brackets: truncated"):
         FreiHAND(root)

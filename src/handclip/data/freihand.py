@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from handclip.data import register
-from handclip.data.io import MissingDataError, check_shape, load_image, load_json, load_label_image, require_dir, require_file
+from handclip.data.io import MissingDataError, check_shape, load_image, load_json, load_json_array, load_label_image, require_dir, require_file
 from handclip.data.reader import HandReader
 
 VERSIONS = ("gs", "hom", "sample", "auto")
@@ -75,7 +75,7 @@ class FreiHAND(HandReader):
         if with_verts and (self.split == "training" or verts_path.is_file()):
             if not verts_path.is_file():
                 raise MissingDataError(f"FreiHAND: missing file {str(verts_path)!r}; pass verts=False to read without vertices")
-            self.verts = check_shape(load_json(verts_path), (n, 778, 3), verts_path, "verts") * 1000.0
+            self.verts = load_json_array(verts_path, (n, 778, 3), "verts") * 1000.0  # 1.6 GB for training: streamed
         mano_path = self.root / f"{self.split}_mano.json"
         if mano_path.is_file():
             mano = np.asarray(load_json(mano_path), dtype=np.float64)

@@ -55,6 +55,51 @@ def load_json(path):
         raise MalformedDataError(f"{path}: not valid JSON ({e})") from e
 
 
+def load_json_array(path, shape: tuple, what: str, chunk_chars: int = 1 << 24) -> np.ndarray:
+    """A JSON file holding only a nested list of numbers, as a float64 array of `shape` (None = any).
+
+    Streams the text in chunks instead of building Python lists: FreiHAND's training_verts.json
+    (32,560 x 778 x 3 numbers, 1.6 GB) parses about 2.5x faster and in a fraction of json.load's memory.
+    """
+    path = require_file(path, "json")
+    to_spaces = str.maketrans("[]", "  ")
+    parts, rest, balance = [], "", 0
+    try:
+        with open(path, encoding="utf-8") as f:
+            while True:
+                chunk = f.read(chunk_chars)
+                text = rest + chunk
+                cut = text.rfind(",") if chunk else len(text)
+                if cut < 0:  # no separator yet: keep reading
+                    rest = text
+                    continue
+                text, rest = text[:cut], text[cut + 1 :]
+                balance += text.count("[") - text.count("]")
+                text = text.translate(to_spaces)
+                if text.strip():
+                    parts.append(np.fromstring(text, sep=","))  # noqa: NPY201 (text mode is not deprecated)
+                if not chunk:
+                    break
+    except (ValueError, UnicodeDecodeError) as e:
+        raise MalformedDataError(f"{path}: {what} is not a JSON list of numbers ({e})") from e
+    flat = np.concatenate(parts) if parts else np.zeros(0)
+    known = int(np.prod([s for s in shape if s is not None]))
+    want = "(" + ", ".join("N" if s is None else str(s) for s in shape) + ")"
+    with open(path, encoding="utf-8") as f:
+        head = f.read(1 << 16)
+    first_close = head.find("]")
+    depth = head[:first_close].count("[")  # nesting of the first innermost row
+    innermost = head[head.rfind("[", 0, first_close) + 1 : first_close].split(",")
+    if balance:
+        raise MalformedDataError(f"{path}: {what} has unbalanced brackets: truncated or not a nested list")
+    fits = flat.size == known if None not in shape else known > 0 and flat.size % known == 0
+    if not fits or depth != len(shape) or len(innermost) != shape[-1]:
+        raise MalformedDataError(
+            f"{path}: {what} has {flat.size} numbers nested {depth} deep ({len(innermost)} in the first row), expected shape {want}"
+        )
+    return flat.reshape([flat.size // known if s is None else s for s in shape])
+
+
 def load_pickle(path):
     """Unpickle a file written by Python 2 or 3 (latin1 keeps Python 2 numpy arrays readable)."""
     path = require_file(path, "pickle")
