@@ -105,3 +105,33 @@ def test_cpu_config_resolves_to_the_method():
     cfg = load_config("clip_hand3d/cpu")
     assert cfg["method"]["name"] == "clip_hand3d" and cfg["train"]["optimizer"]["name"] == "adamw"
     assert cfg["train"]["scheduler"] == {"name": "step", "step_size": cfg["train"]["scheduler"]["step_size"], "gamma": 0.25}
+
+
+def test_imagenet_weights_load_once_at_the_first_training_step(tmp_path):
+    from transformers import ResNetConfig, ResNetModel
+
+    from handclip.models.resnet import SIZES
+
+    torch.manual_seed(1)
+    ResNetModel(ResNetConfig(layer_type="bottleneck", **SIZES["tiny"])).save_pretrained(tmp_path / "r")
+    reference = ResNetModel.from_pretrained(tmp_path / "r").state_dict()
+    key = "encoder.stages.0.layers.0.shortcut.convolution.weight"
+    model = build("clip_hand3d", pretrained=str(tmp_path / "r"), clip_loss=False, consistency=False, **TINY)
+    assert not torch.equal(model.encoder.net.state_dict()[key], reference[key])  # building loads nothing
+    model.training_step(template_batch(2))
+    assert torch.equal(model.encoder.net.state_dict()[key], reference[key]) and bool(model.pretrained_loaded)
+    resumed = build("clip_hand3d", pretrained=str(tmp_path / "missing"), clip_loss=False, consistency=False, **TINY)
+    resumed.load_state_dict(model.state_dict())
+    resumed.training_step(template_batch(2))  # the saved flag stops a second (here impossible) load
+
+
+def test_figure_command_writes_pngs_and_json(tmp_path):
+    import json
+
+    from handclip.cli import main
+
+    assert main(["clip-hand3d-figures", "--n", "2", "--rows", "1", "--out", str(tmp_path)]) == 0
+    report = json.loads((tmp_path / "figures.json").read_text())
+    assert np.asarray(report["logits"]["matrices"]["M_nf"]).shape == (2, 2)
+    assert report["logits"]["prompts"]["z"][0].startswith("From near to far, the joints are ")
+    assert (tmp_path / "logits.png").stat().st_size > 0 and (tmp_path / "heatmaps.png").stat().st_size > 0

@@ -5,7 +5,9 @@ Units inside: joints in lixel bins (the joint loss compares bins divided by bin 
 spans [0, 1]); vertices wrist-relative in mm divided by `depth_range_mm` (the same normalisation as
 the lixel depth axis). predict() returns mm: the wrist's absolute depth, unobservable from a crop, is
 solved so that the back-projected middle MCP-PIP bone is `ref_bone_mm` long (default: the template's).
-The frozen CLIP text tower is held outside the module tree, so checkpoints carry no CLIP weights.
+The frozen CLIP text tower is held outside the module tree, so checkpoints carry no CLIP weights; it and
+the ImageNet weights (`pretrained`) load on the first training step only (a persistent flag keeps a
+resumed run from loading them again), so inference, export and benchmarks need neither.
 """
 
 from __future__ import annotations
@@ -88,7 +90,7 @@ class ClipHand3D(Method):
                  bins_xy: int = 32, bins_z: int = 64, depth_range_mm: float = 300.0, deconv_width: int = 256,
                  num_deconv: int = 2, widths=(256, 128, 64, 32), mesh_depth: int = 1, heads: int = 4,
                  template: str = "synth", sparse_to_dense: bool = True, feature_projection: bool = True,
-                 clip: str = "random-tiny", clip_loss: bool = True, prompt_joints: int = NUM_JOINTS,
+                 clip: str = "random-tiny", clip_width: int = 32, clip_loss: bool = True, prompt_joints: int = NUM_JOINTS,
                  embed_dim: int = 128, text_width: int = 128, text_depth: int = 1, contrastive_batch: int = 0,
                  consistency: bool = True, max_rotation_deg: float = 30.0, loss_weights=(1.0, 0.05, 0.1, 0.1),
                  ref_bone_mm: float | None = None, batch_attention_quirk: bool = False,
@@ -96,7 +98,9 @@ class ClipHand3D(Method):
         super().__init__()
         self.input_size = input_size
         self.codec = LixelCodec(input_size, bins_xy, bins_z, depth_range_mm)
-        self.encoder = ResNetEncoder(backbone, pretrained)
+        self.encoder = ResNetEncoder(backbone)
+        self.pretrained = pretrained
+        self.register_buffer("pretrained_loaded", torch.zeros((), dtype=torch.bool))
         ch = self.encoder.channels
         self.lixel = LixelHead(ch[4], deconv_width, bins_xy, bins_z, num_deconv)
         tmpl, hierarchy = _template_and_hierarchy(template, sparse_to_dense)
@@ -112,14 +116,11 @@ class ClipHand3D(Method):
         self.prompt_joints, self.contrastive_batch = prompt_joints, contrastive_batch
         self._rng = np.random.default_rng(seed)
         self.matching = None
-        self._towers = []  # the frozen CLIP towers, kept out of the module tree (and the state_dict)
+        self.clip_source, self._towers = clip, []  # towers kept out of the module tree (and the state_dict)
         if clip_loss:
             from handclip.models.text_side import PoseTextMatching
 
-            towers = build_text_tower(clip)
-            self._towers.append(towers)
-            token_width = int(towers.model.config.text_config.hidden_size)
-            self.matching = PoseTextMatching(token_width, NUM_JOINTS, bins_xy, bins_z, embed_dim, text_width,
+            self.matching = PoseTextMatching(clip_width, NUM_JOINTS, bins_xy, bins_z, embed_dim, text_width,
                                              text_depth, heads, batch_attention_quirk)
 
     # ---- network -------------------------------------------------------------------------------
@@ -149,24 +150,41 @@ class ClipHand3D(Method):
         return image, K, None if uv is None else (uv + 0.5) * s - 0.5, s
 
     def text_tower(self):
-        """The frozen CLIP towers on this module's device."""
+        """The frozen CLIP towers on this module's device, loaded on first use."""
+        if not self._towers:
+            towers = build_text_tower(self.clip_source)
+            width = int(towers.model.config.text_config.hidden_size)
+            if width != self.matching.token_width:
+                raise ValueError(f"CLIP {self.clip_source!r} has {width}-wide token states; set method.clip_width={width}")
+            self._towers.append(towers)
         towers = self._towers[0]
-        device = self.faces.device
-        if towers.device != device:
-            towers.to(device)
+        if towers.device != self.faces.device:
+            towers.to(self.faces.device)
         return towers
 
     # ---- losses --------------------------------------------------------------------------------
-    def logits_matrices(self, batch: dict, out: dict) -> torch.Tensor:
-        """M_lr, M_tb, M_nf (3, B, B) for the batch's joint-order prompts (sampled afresh each call)."""
+    def joint_prompts(self, batch: dict) -> tuple[list[str], list[str], list[str]]:
+        """W_x, W_y, W_z for the batch's GT poses, N joints sampled afresh per sample (section 3.1)."""
         from handclip.clip.joint_prompts import batch_prompts
 
-        wx, wy, wz = batch_prompts(batch["xyz"].detach().cpu().numpy(), self.prompt_joints, self._rng)
-        tokens, mask = self.text_tower().text_token_features(wx + wy + wz)
+        return batch_prompts(batch["xyz"].detach().cpu().numpy(), self.prompt_joints, self._rng)
+
+    def logits_matrices(self, batch: dict, out: dict | None = None, prompts=None) -> torch.Tensor:
+        """M_lr, M_tb, M_nf (3, B, B) of the batch (rows: pose features, columns: texts); `out` is this
+        model's forward output when already computed, `prompts` the (W_x, W_y, W_z) to use."""
+        if self.matching is None:
+            raise ValueError("this clip_hand3d model was built with clip_loss=false: it has no text side")
+        if out is None:
+            out = self(self._prepare(batch)[0])
+        wx, wy, wz = prompts if prompts is not None else self.joint_prompts(batch)
+        tokens, mask = self.text_tower().text_token_features(list(wx) + list(wy) + list(wz))
         return self.matching(out, tokens.float(), mask)
 
     def training_step(self, batch: dict) -> dict[str, torch.Tensor]:
         """Eq. 8: w1 (L_P + L_V) + w2 (L_N + L_E) + w3 (L_C2d + L_C3d) + w4 L_CLIP."""
+        if self.pretrained and not bool(self.pretrained_loaded):
+            self.encoder.load_pretrained(self.pretrained)
+            self.pretrained_loaded.fill_(True)
         image, K, uv, _ = self._prepare(batch)
         out = self(image)
         xyz = batch["xyz"].float()

@@ -43,20 +43,25 @@ def _load_pretrained(source: str):
 class ResNetEncoder(nn.Module):
     """Float image (B, 3, S, S) in [0, 1] -> [F0, F1, F2, F3, F4] (strides 4, 4, 8, 16, 32)."""
 
-    def __init__(self, size: str = "resnet50", pretrained: str | None = None):
+    def __init__(self, size: str = "resnet50"):
         super().__init__()
         from transformers import ResNetConfig, ResNetModel
 
-        if pretrained:
-            self.net = _load_pretrained(pretrained)
-        else:
-            if size not in SIZES:
-                raise ValueError(f"unknown ResNet size {size!r}; choose one of {sorted(SIZES)}")
-            self.net = ResNetModel(ResNetConfig(layer_type="bottleneck", **SIZES[size]))
-        config = self.net.config
-        self.channels = [int(config.embedding_size)] + [int(c) for c in config.hidden_sizes]
+        if size not in SIZES:
+            raise ValueError(f"unknown ResNet size {size!r}; choose one of {sorted(SIZES)}")
+        self.net = ResNetModel(ResNetConfig(layer_type="bottleneck", **SIZES[size]))
+        self.channels = [SIZES[size]["embedding_size"]] + list(SIZES[size]["hidden_sizes"])
         self.register_buffer("mean", torch.tensor(IMAGENET_MEAN).view(1, 3, 1, 1), persistent=False)
         self.register_buffer("std", torch.tensor(IMAGENET_STD).view(1, 3, 1, 1), persistent=False)
+
+    def load_pretrained(self, source: str) -> None:
+        """Copy ImageNet weights (HF ResNetModel directory or hub id) into this encoder; shapes must match."""
+        state = _load_pretrained(source).state_dict()
+        own = self.net.state_dict()
+        bad = [k for k in own if k not in state or state[k].shape != own[k].shape]
+        if bad:
+            raise ValueError(f"ResNet weights {source!r} do not fit this encoder ({len(bad)} tensors differ, e.g. {bad[:3]})")
+        self.net.load_state_dict(state, strict=False)
 
     def forward(self, image: torch.Tensor) -> list[torch.Tensor]:
         """The five feature maps; the stem output (after max-pooling) is F0."""

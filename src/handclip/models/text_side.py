@@ -47,6 +47,7 @@ class PoseTextMatching(nn.Module):
                  width: int = 128, depth: int = 1, heads: int = 4, batch_attention_quirk: bool = False):
         super().__init__()
         bins = {"x": bins_xy, "y": bins_xy, "z": bins_z}
+        self.token_width = token_width
         self.text = nn.ModuleDict({a: TextEncoder(token_width, width, embed_dim, depth, heads, batch_attention_quirk)
                                    for a in AXES})
         self.pose = nn.ModuleDict({a: nn.Sequential(nn.Linear(num_joints * bins[a], width), nn.ReLU(inplace=True),
