@@ -8,6 +8,8 @@ kind 'room' adds clutter (furniture-like blocks, a floor line, blur) over the ba
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import cv2
 import numpy as np
 
@@ -36,9 +38,16 @@ def _jitter(rgb, rng: np.random.Generator, amount: float = 18.0) -> np.ndarray:
     return np.clip(np.asarray(rgb, np.float32) + rng.uniform(-amount, amount, 3), 0, 255)
 
 
+@lru_cache(maxsize=4)
+def _grid(size: int) -> tuple[np.ndarray, np.ndarray]:
+    """Normalised pixel coordinates (yy, xx) in [0, 1) of a size x size image."""
+    yy, xx = np.mgrid[0:size, 0:size].astype(np.float32) / size
+    return yy, xx
+
+
 def _lit(base: np.ndarray, rng: np.random.Generator, size: int, strength: float) -> np.ndarray:
     """Multiply a float image by a smooth light falloff (a lit backdrop is never perfectly flat)."""
-    yy, xx = np.mgrid[0:size, 0:size].astype(np.float32) / size
+    yy, xx = _grid(size)
     cx, cy = rng.uniform(0.2, 0.8, 2)
     fall = 1 - strength * ((xx - cx) ** 2 + (yy - cy) ** 2) + strength * 0.3 * (value_noise(rng, size, 3)[..., 0] - 0.5)
     return base * fall[..., None]

@@ -80,11 +80,12 @@ def articulate(finger_curl, thumb, spread, rng: np.random.Generator, noise: floa
     flex = np.clip(flex, *FLEX_LIMITS)
     abd = SPREAD * np.asarray(spread)[..., None] * (1 - 0.7 * finger_curl) + rng.normal(0, 3, batch + (4,))
     cup = np.array([0.0, 0.0, 4.0, 8.0]) * finger_curl  # ring and little metacarpals fold with the fist
-    for f, (meta, mcp, pip, dip) in enumerate(FINGER_RIG):
-        rot[..., meta, :, :] = rot_x(-cup[..., f])
-        rot[..., mcp, :, :] = rot_y(abd[..., f]) @ rot_x(-flex[..., f, 0])
-        rot[..., pip, :, :] = rot_x(-flex[..., f, 1])
-        rot[..., dip, :, :] = rot_x(-flex[..., f, 2])
+    fingers = np.asarray(FINGER_RIG)  # (4, 4) rig joints
+    rot[..., fingers[:, 0], :, :] = rot_x(-cup)
+    bend = rot_x(-flex)  # (..., 4, 3, 3, 3): MCP, PIP, DIP of each finger
+    rot[..., fingers[:, 1], :, :] = rot_y(abd) @ bend[..., 0, :, :]
+    rot[..., fingers[:, 2], :, :] = bend[..., 1, :, :]
+    rot[..., fingers[:, 3], :, :] = bend[..., 2, :, :]
     thumb = np.asarray(thumb, np.float64)
     rot[..., THUMB_RIG[0], :, :] = rot_y(thumb[..., 1]) @ rot_x(-thumb[..., 0])
     rot[..., THUMB_RIG[1], :, :] = rot_x(-thumb[..., 2])

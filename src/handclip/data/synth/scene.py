@@ -17,7 +17,7 @@ from handclip.data.synth import backgrounds, effects
 from handclip.data.synth.domains import Style, sample_style
 from handclip.data.synth.mesh import forearm, forward_kinematics, keypoints, load_template, skin, vertex_normals
 from handclip.data.synth.poses import frame_points, sample_intrinsics, sample_orientation, sample_pose, sample_wrist
-from handclip.data.synth.raster import Light, composite, rasterize, shade, to_linear, to_srgb8
+from handclip.data.synth.raster import Light, composite, interpolate, rasterize, shade, to_linear, to_srgb8
 
 # mm per canonical joint: how far in front of a joint its own flesh can reach (measured on the rest
 # hand seen from front, back and both sides, plus ~2 mm): thick at the wrist and palm, thin on fingers
@@ -76,7 +76,7 @@ def render_sample(domain: str, rng: np.random.Generator, size: int = 224) -> dic
     albedo = np.concatenate(_albedo(style, rng))
     light = Light(style.light_dirs, style.light_colors, style.ambient)
     frags = rasterize(verts, faces, K, size)
-    colors = to_srgb8(shade(frags, verts, normals, faces, albedo, light))
+    colors = to_srgb8(interpolate(frags, faces, shade(verts, normals, albedo, light)))
     bg = backgrounds.background(style.words["color"], style.words["background"], rng, size, style.texture_prob)
     bg = np.clip(bg * style.exposure, 0, 255).astype(np.uint8)
     image, mask = composite(bg, frags, colors)
