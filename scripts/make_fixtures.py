@@ -18,8 +18,11 @@ import numpy as np
 from scipy.io import savemat
 
 from handclip.data.stb import BB_BASELINE, BB_K, SK_K, SK_ROTATION_VECTOR, SK_TRANSLATION
+from handclip.data import build_dataset
 from handclip.geometry import axis_angle_to_matrix, bone_length, palm_from_wrist, project, square_box
-from handclip.skeleton import BONES, FINGER_OF_JOINT, SOURCE_TO_CANONICAL, mirror_image, mirror_K, mirror_xyz, to_canonical
+from handclip.skeleton import BONES, SOURCE_TO_CANONICAL, mirror_image, mirror_K, mirror_xyz, to_canonical
+from handclip.viz.grid import save_overlay_grid
+from handclip.viz.skeleton2d import draw_skeleton
 
 ROOT = Path(__file__).resolve().parents[1]
 MMPOSE = ROOT.parent / "shared" / "fixtures" / "mmpose"
@@ -48,18 +51,6 @@ def skeleton_mask(uv: np.ndarray, shape, value_of_joint, thickness: int = 9) -> 
         pa, pb = tuple(int(round(x)) for x in uv[a]), tuple(int(round(x)) for x in uv[b])
         cv2.line(mask, pa, pb, int(value_of_joint(b)), thickness)
     return mask
-
-
-def draw_skeleton(uv: np.ndarray, height: int, width: int) -> np.ndarray:
-    """An obviously synthetic RGB drawing of a projected skeleton on grey (for views no photo shows)."""
-    img = np.full((height, width, 3), 60, np.uint8)
-    colours = [(230, 60, 60), (60, 200, 60), (60, 90, 230), (230, 200, 40), (200, 60, 220)]
-    for a, b in BONES:
-        c = colours[FINGER_OF_JOINT[b]]
-        cv2.line(img, tuple(int(round(x)) for x in uv[a]), tuple(int(round(x)) for x in uv[b]), c, 6, cv2.LINE_AA)
-    for p in uv:
-        cv2.circle(img, tuple(int(round(x)) for x in p), 5, (255, 255, 255), -1, cv2.LINE_AA)
-    return img
 
 
 def rotation_between(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -226,7 +217,7 @@ def write_stb(samples: list[dict], out: Path) -> None:
         sk_img, sk_xyz = recamera(s["image"], s["K"], s["xyz"], SK_K, (640, 480), (SK_K[0, 2], SK_K[1, 2]))
         disparity = BB_K[0, 0] * BB_BASELINE / s["xyz"][:, 2].mean()
         bb_img, bb_xyz = recamera(s["image"], s["K"], s["xyz"], BB_K, (640, 480), (BB_K[0, 2] + disparity / 2, BB_K[1, 2]))
-        bb_right = draw_skeleton(project(bb_xyz - [BB_BASELINE, 0, 0], BB_K), 480, 640)
+        bb_right = draw_skeleton(np.full((480, 640, 3), 60, np.uint8), project(bb_xyz - [BB_BASELINE, 0, 0], BB_K))
         for name, img in (("SK_color_0", sk_img), ("BB_left_0", bb_img), ("BB_right_0", bb_right)):
             cv2.imwrite(str(img_dir / f"{name}.png"), cv2.cvtColor(img, cv2.COLOR_RGB2BGR))
         sk_depth = (sk_xyz - SK_TRANSLATION) @ R_sk  # the inverse of X_colour = R X_depth + t
@@ -259,6 +250,25 @@ def write_realworld(samples: list[dict], out: Path, size: int = 256) -> None:
     savemat(out / "pose_gt.mat", {"pose_gt": np.stack(poses)})
 
 
+PREVIEW = {  # row label -> reader arguments (root: the fixture of `name`)
+    "FreiHAND train (gs, hom)": {"name": "freihand", "versions": ("gs", "hom")},
+    "RHD evaluation": {"name": "rhd", "split": "evaluation"},
+    "STB SK test": {"name": "stb", "split": "test", "subset": "SK"},
+    "STB BB test": {"name": "stb", "split": "test", "subset": "BB"},
+    "real-world": {"name": "realworld"},
+    "RHD augmented": {"name": "rhd", "split": "evaluation", "augment": {"rotation": 60.0, "hue": 0.1}},
+}
+
+
+def write_preview(out: Path, size: int = 128) -> Path:
+    """preview.png: every reader's samples from the fixtures, crops with their labels drawn."""
+    rows = []
+    for spec in PREVIEW.values():
+        ds = build_dataset(root=out / spec["name"], size=size, **spec)
+        rows.append([(s["image"], s["uv"]) for s in (ds[i] for i in range(min(len(ds), 4)))])
+    return save_overlay_grid(out / "preview.png", rows, list(PREVIEW))
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--src", type=Path, default=MMPOSE, help="mmpose sample folder")
@@ -271,6 +281,7 @@ def main() -> int:
     write_freihand(args.src, args.out / "freihand", reference=samples[2]["xyz"])
     write_stb(samples, args.out / "stb")
     write_realworld(samples, args.out / "realworld")
+    write_preview(args.out)
     print(f"fixtures written under {args.out}")
     return 0
 

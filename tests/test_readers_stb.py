@@ -15,6 +15,7 @@ from handclip.data.io import MalformedDataError, MissingDataError, load_image
 from handclip.data.stb import STB, sk_depth_to_colour
 from handclip.geometry import palm_from_wrist, project
 from handclip.skeleton import to_canonical
+from handclip.viz.colours import joint_rgb
 
 ROOT = FIXTURES / "stb"
 
@@ -48,9 +49,9 @@ def test_sk_labels_land_on_the_photographed_joints(mmpose_fixtures):
 def test_bb_right_view_uses_the_baseline():
     ds = STB(ROOT, split="test", subset="BB")
     assert len(ds) == 4 and [ds.items[i][2] for i in range(2)] == ["left", "right"]
-    raw = ds.load_raw(1)  # the right view is a drawing with a white disc on every joint
-    uv = np.round(project(raw["xyz"][1:], raw["K"])).astype(int)
-    assert (raw["image"][uv[:, 1], uv[:, 0]] == 255).all()
+    raw = ds.load_raw(1)  # the right view is a drawing with a disc of the joint's colour on every joint
+    uv = np.round(project(raw["xyz"], raw["K"])).astype(int)
+    np.testing.assert_array_equal(raw["image"][uv[:, 1], uv[:, 0]], [joint_rgb(k) for k in range(21)])
 
 
 def test_wrist_estimated_from_palm_and_hand_mirrored():
