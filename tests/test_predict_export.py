@@ -126,11 +126,24 @@ def test_predict_rejects_bad_input(mean_pose_ckpt, tmp_path):
         predictor.predict(dot_image(), left=[True, False])
 
 
-@pytest.mark.parametrize("make", [lambda ck: BrightSpot(), "mean_pose"])
-def test_onnx_matches_pytorch(make, mean_pose_ckpt, tmp_path):
+@pytest.mark.parametrize("which", ["bright_spot", "mean_pose", "dg_clip_baseline"])
+def test_onnx_matches_pytorch(which, mean_pose_ckpt, tmp_path):
     from handclip.engine.checkpoint import load_model
 
-    method = load_model(mean_pose_ckpt) if make == "mean_pose" else make(None)
-    path, names = export_onnx(method, tmp_path / "model.onnx")
+    torch.manual_seed(0)
+    method = {
+        "bright_spot": BrightSpot,
+        "mean_pose": lambda: load_model(mean_pose_ckpt),
+        "dg_clip_baseline": lambda: build("dg_clip_baseline", input_size=64, width=0.25),  # CPM + PosePrior, tiny
+    }[which]().eval()
+    path, names = export_onnx(method, tmp_path / "model.onnx", exporter="torchscript")
     diffs = parity(method, ort_session(path, threads=1), names, batch=3)  # exported at batch 2: dynamic batch
     assert set(diffs) == set(names) and max(diffs.values()) <= PARITY_TOLERANCE
+
+
+def test_export_command_reports_parity(mean_pose_ckpt, tmp_path, capsys):
+    onnx_path = tmp_path / "mean_pose.onnx"
+    assert cli.main(["export", "--checkpoint", str(mean_pose_ckpt), "--onnx", str(onnx_path), "--threads", "1",
+                     "--speed-batches", ""]) == 0
+    out = capsys.readouterr().out
+    assert onnx_path.is_file() and "parity: max abs diff 0 " in out

@@ -1,12 +1,16 @@
 """ONNX export of a method's inference path, with an onnxruntime parity check and a speed comparison.
 
 The exported graph is `method.inference_model()`: float image (B, 3, S, S) in [0, 1] -> tensors,
-batch dimension dynamic. It uses PyTorch's TorchScript-based exporter (`dynamo=False`), which needs
-no extra package; the torch.export-based one would need `onnxscript`.
+batch dimension dynamic. Exporter 'auto' tries PyTorch's TorchScript-based exporter first (seconds)
+and falls back to the torch.export-based one (needs `onnxscript`; slower to export, but it handles
+operators the old one cannot, such as CLIP-Hand3D's adaptive pooling to a non-divisor size).
 """
 
 from __future__ import annotations
 
+import contextlib
+import os
+import sys
 import time
 import warnings
 from pathlib import Path
@@ -52,19 +56,63 @@ def sample_images(size: int, batch: int, seed: int = 0) -> torch.Tensor:
     return torch.rand(batch, 3, size, size, generator=g)
 
 
-def export_onnx(method, path: str | Path, opset: int = 17) -> tuple[Path, list[str]]:
-    """Export method.inference_model() to `path` (input 'image', dynamic batch); returns (path, output names)."""
+EXPORTERS = ("auto", "torchscript", "dynamo")
+
+
+@contextlib.contextmanager
+def _quiet_stdout():
+    """Send file descriptor 1 (C++ prints included) to /dev/null for the duration."""
+    sys.stdout.flush()
+    saved, devnull = os.dup(1), os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, 1)
+    try:
+        yield
+    finally:
+        sys.stdout.flush()
+        os.dup2(saved, 1)
+        os.close(saved)
+        os.close(devnull)
+
+
+def _export(wrapped: nn.Module, example: torch.Tensor, path: Path, names: list[str], opset: int, dynamo: bool) -> None:
+    """One torch.onnx.export call with input 'image' and a dynamic batch axis on every tensor."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # deprecation and tracer warnings; parity is checked afterwards
+        if dynamo:
+            batch = torch.export.Dim("batch", min=1, max=4096)
+            torch.onnx.export(wrapped, (example,), str(path), dynamo=True, input_names=["image"], output_names=names,
+                              dynamic_shapes=({0: batch},), opset_version=max(opset, 18), external_data=False,
+                              verbose=False)
+        else:
+            dynamic = {n: {0: "batch"} for n in ["image", *names]}
+            torch.onnx.export(wrapped, (example,), str(path), dynamo=False, input_names=["image"], output_names=names,
+                              dynamic_axes=dynamic, opset_version=opset, do_constant_folding=True)
+
+
+def export_onnx(method, path: str | Path, opset: int = 17, exporter: str = "auto") -> tuple[Path, list[str]]:
+    """Export method.inference_model() to `path` (input 'image', dynamic batch); returns (path, output names).
+
+    exporter: 'torchscript', 'dynamo', or 'auto' (torchscript, then dynamo where torchscript cannot).
+    """
+    if exporter not in EXPORTERS:
+        raise ValueError(f"exporter must be one of {EXPORTERS}, got {exporter!r}")
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     model = method.inference_model().eval()
     example = sample_images(int(method.input_size), 2)
     names = output_names(model, example)
     wrapped = _TupleOutputs(model, names).eval()
-    dynamic = {n: {0: "batch"} for n in ["image", *names]}
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # the TorchScript exporter warns that it is deprecated
-        torch.onnx.export(wrapped, (example,), str(path), dynamo=False, input_names=["image"], output_names=names,
-                          dynamic_axes=dynamic, opset_version=opset, do_constant_folding=True)
+    if exporter in ("auto", "torchscript"):
+        try:
+            with _quiet_stdout():  # on failure the exporter prints the whole TorchScript graph
+                _export(wrapped, example, path, names, opset, dynamo=False)
+            return path, names
+        except (torch.onnx.errors.OnnxExporterError, RuntimeError) as err:
+            if exporter == "torchscript":
+                raise
+            print(f"TorchScript ONNX export failed ({type(err).__name__}: {str(err).splitlines()[0][:160]}); "
+                  "using the torch.export-based exporter")
+    _export(wrapped, example, path, names, opset, dynamo=True)
     return path, names
 
 

@@ -91,17 +91,12 @@ def first_samples(method, dataset, count: int, device: torch.device) -> tuple[li
     return samples, uv.float().cpu().numpy()
 
 
-@torch.no_grad()
-def logits_matrices(method, dataset, count: int, device: torch.device) -> dict[str, np.ndarray]:
-    """The method's (B, B) logits matrices on the first `count` samples, by its `logits_matrices(batch)`
-    hook ({name: (B, B)} or (A, B, B)); {} for methods without one."""
-    hook = getattr(method, "logits_matrices", None)
-    if hook is None:
-        return {}
-    method.eval()
+def batch_logits(method, method_name: str, dataset, count: int, device: torch.device) -> dict[str, np.ndarray]:
+    """The method's logits matrices (handclip.logits_probe) on the first `count` samples of `dataset`."""
+    from handclip.logits_probe import logits_matrices
+
     batch = to_device(collate([dataset[i] for i in range(min(count, len(dataset)))]), device)
-    out = hook(batch)
-    return {name: m.float().cpu().numpy() for name, m in out.items()}
+    return {name: m.float().cpu().numpy() for name, m in logits_matrices(method, method_name, batch).items()}
 
 
 def run(out_dir: Path, fast: bool = False, device: str | None = None, plan_path: Path = PLAN_FILE,
@@ -138,7 +133,7 @@ def run(out_dir: Path, fast: bool = False, device: str | None = None, plan_path:
                 evaluator.write(out_dir / "eval" / key / label, record["results"][label])
                 record["samples"][label], record["uv"][label] = first_samples(method, dataset, plan["overlays"], device)
             target = cache.get(val[-1])
-            record["logits"] = logits_matrices(method, target, int(plan["logits_batch"]), device)
+            record["logits"] = batch_logits(method, config["method"]["name"], target, int(plan["logits_batch"]), device)
         summary["methods"].append(record)
     summary["stages_s"] = timer.stages
     return summary

@@ -13,6 +13,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--checkpoint", required=True, type=Path, help="checkpoint .pt written by `handclip train`")
     parser.add_argument("--onnx", required=True, type=Path, help="output .onnx file")
     parser.add_argument("--opset", type=int, default=17)
+    parser.add_argument("--exporter", default="auto", choices=["auto", "torchscript", "dynamo"],
+                        help="torch.onnx exporter; auto tries torchscript, then the torch.export-based one")
     parser.add_argument("--threads", type=int, default=0, help="CPU threads for both runtimes (0: torch's default)")
     parser.add_argument("--level", default="all", choices=["disable", "basic", "extended", "all"],
                         help="onnxruntime graph optimisation level")
@@ -28,7 +30,7 @@ def run(args: argparse.Namespace) -> int:
     if args.threads:
         torch.set_num_threads(args.threads)
     method = load_model(args.checkpoint)
-    path, names = export_onnx(method, args.onnx, args.opset)
+    path, names = export_onnx(method, args.onnx, args.opset, args.exporter)
     session = ort_session(path, args.threads or None, args.level)
     diffs = parity(method, session, names)
     worst = max(diffs.values())
