@@ -18,6 +18,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+from _output import emit
 
 from handclip.data import build_dataset
 from handclip.data.io import load_json_array
@@ -72,11 +73,7 @@ def main() -> int:
         "readers": [reader_rate(name, kw, args.n, aug) for name, kw in READERS.items() for aug in (False, True)],
         "json": json_rate(args.json_rows),
     }
-    text = json.dumps(result, indent=2)
-    print(text)
-    if args.out:
-        args.out.parent.mkdir(parents=True, exist_ok=True)
-        args.out.write_text(text + "\n")
+    emit(result, args.out)
     return 0
 
 
