@@ -1,6 +1,7 @@
 """`handclip train` and `handclip eval` end to end on the toy dataset: files written, numbers checked."""
 
 import json
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -50,3 +51,20 @@ def test_commands_report_bad_input(tmp_path, capsys):
     bad.write_bytes(b"not a checkpoint")
     assert cli.main(["eval", "--checkpoint", str(bad)]) == 1
     assert "bad.pt" in capsys.readouterr().err
+
+
+def test_eval_on_a_dataset_folder(tmp_path, capsys):
+    config = engine_toy.toy_config(epochs=1)
+    config["data"]["val"] = []
+    from handclip.engine.trainer import Trainer
+
+    Trainer(config, tmp_path / "run", device="cpu").fit()
+    ckpt = str(tmp_path / "run" / "checkpoints" / "last.pt")
+    fixtures = str(Path(__file__).parent / "fixtures" / "realworld")
+    assert cli.main(["eval", "--checkpoint", ckpt, "--dataset", "realworld", "--root", fixtures]) == 0
+    assert "protocol realworld" in capsys.readouterr().out  # the dataset's own protocol by default
+    metrics = json.loads((tmp_path / "run" / "eval" / "realworld" / "metrics.json").read_text())
+    assert metrics["num_samples"] > 0 and metrics["metrics"]["mpjpe"] > 0
+    # a reader pointed at the wrong folder: exit 1 with the missing file named
+    assert cli.main(["eval", "--checkpoint", ckpt, "--dataset", "rhd", "--root", fixtures]) == 1
+    assert "anno_evaluation.pickle" in capsys.readouterr().err
