@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 from _reader_fixtures import FIXTURES
 
 from handclip.data.crop import crop_hand, full_box
+from handclip.data.io import MalformedDataError
 from handclip.data.rhd import RHD
 from handclip.data.transforms import Augment
 from handclip.geometry import apply_affine, bone_length, crop_image, crop_K, project
@@ -71,3 +74,24 @@ def test_augment_ranges_and_identity():
     assert Augment.from_config({"scale": [0.8, 1.2]}).scale == (0.8, 1.2)
     with pytest.raises(ValueError, match="unknown augmentation keys"):
         Augment.from_config({"rotate": 10})
+
+
+def test_given_boxes_match_keypoint_crops_including_mirrored_hands(tmp_path):
+    plain = RHD(FIXTURES / "rhd", size=96, margin=1.3)
+    boxes = []
+    for i in range(len(plain)):
+        raw = plain.load_raw(i)  # original side: boxes are given before mirroring
+        uv = project(raw["xyz"], raw["K"])
+        lo, hi = uv.min(0), uv.max(0)
+        boxes.append([lo[0] + 0.5, lo[1] + 0.5, *(hi - lo)])  # pixel-edge [x, y, w, h]
+    path = tmp_path / "boxes.json"
+    path.write_text(json.dumps(boxes))
+    boxed = RHD(FIXTURES / "rhd", size=96, margin=1.3, crop="box", boxes=path)
+    for i in range(len(plain)):
+        np.testing.assert_allclose(boxed[i]["K"], plain[i]["K"], atol=1e-3)
+        np.testing.assert_allclose(boxed[i]["image"], plain[i]["image"], atol=1)
+    with pytest.raises(ValueError, match="go together"):
+        RHD(FIXTURES / "rhd", crop="box")
+    path.write_text(json.dumps([b[:3] for b in boxes]))
+    with pytest.raises(MalformedDataError, match=r"boxes\.json: boxes has shape \(3, 3\), expected \(N, 4\)"):
+        RHD(FIXTURES / "rhd", crop="box", boxes=path)

@@ -42,8 +42,9 @@ class FreiHAND(HandReader):
         crop: str = "full",
         margin: float = 1.5,
         augment=None,
+        boxes=None,
     ):
-        super().__init__(size=size, crop=crop, margin=margin, augment=augment)
+        super().__init__(size=size, crop=crop, margin=margin, augment=augment, boxes=boxes)
         if split not in SPLITS:
             raise ValueError(f"freihand split must be one of {sorted(SPLITS)}, got {split!r}")
         self.split = SPLITS[split]

@@ -3,17 +3,23 @@
 A reader implements `load_raw(i)` returning the dataset's own view of one hand: full image, K,
 xyz in mm in canonical joint order, side, valid, optional verts / mask / extra arrays. This class
 turns it into the common sample of handclip.data: left hands mirrored to right hands, cropped to
-`size` from the keypoints' box (or the whole image, or a given box), with labels kept exact.
+`size` from the keypoints' box (or the whole image, or given boxes), with labels kept exact.
+
+Given boxes (crop='box', e.g. from a hand detector) are a JSON file or array of one [x, y, w, h]
+per sample in the original image's pixels, before any mirroring; the crop is the square of side
+margin x max(w, h) around the box centre.
 """
 
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 
 import numpy as np
 import torch
 
 from handclip.data.crop import crop_hand, full_box
+from handclip.data.io import check_shape, load_json
 from handclip.data.transforms import Augment
 from handclip.geometry import project, square_box
 from handclip.skeleton import mirror_image, mirror_K, mirror_uv, mirror_xyz
@@ -28,9 +34,13 @@ class HandReader(torch.utils.data.Dataset):
 
     name = "reader"
 
-    def __init__(self, size: int = 256, crop: str = "keypoints", margin: float = 1.5, augment=None):
+    def __init__(self, size: int = 256, crop: str = "keypoints", margin: float = 1.5, augment=None, boxes=None):
         if crop not in CROPS:
             raise ValueError(f"{self.name}: crop must be one of {CROPS}, got {crop!r}")
+        if (crop == "box") != (boxes is not None):
+            raise ValueError(f"{self.name}: crop='box' and boxes=<file or array of [x, y, w, h]> go together")
+        source = boxes if isinstance(boxes, (str, Path)) else "boxes"
+        self.boxes = None if boxes is None else check_shape(load_json(boxes) if source != "boxes" else boxes, (None, 4), source, "boxes")
         self.size = int(size)
         self.crop = crop
         self.margin = float(margin)
@@ -65,15 +75,18 @@ class HandReader(torch.utils.data.Dataset):
             out["uv_label"] = mirror_uv(raw["uv_label"], width)
         return out
 
-    def crop_box(self, raw: dict) -> tuple[float, float, float]:
-        """The square crop box of a (right-hand) raw view according to `self.crop`."""
+    def crop_box(self, raw: dict, index: int) -> tuple[float, float, float]:
+        """The square crop box of sample `index` (raw view already mirrored) according to `self.crop`."""
         h, w = raw["image"].shape[:2]
         if self.crop == "full":
             return full_box(h, w)
         if self.crop == "box":
-            if raw.get("box") is None:
-                raise ValueError(f"{self.name}: crop='box' but the dataset gives no boxes")
-            return raw["box"]
+            if len(self.boxes) != len(self):
+                raise ValueError(f"{self.name}: {len(self.boxes)} boxes given for {len(self)} samples")
+            x, y, bw, bh = self.boxes[index]
+            cx = x + bw / 2 - 0.5  # box edges -> centre in pixel-centre coordinates
+            cx = (w - 1) - cx if raw["side"] == "left" else cx
+            return cx, y + bh / 2 - 0.5, self.margin * max(bw, bh)
         labelled = np.isfinite(raw["xyz"]).all(-1)
         if not labelled.any():
             raise ValueError(f"{self.name}: crop='keypoints' needs labels; use crop='full' for unlabelled data")
@@ -83,7 +96,7 @@ class HandReader(torch.utils.data.Dataset):
         if not 0 <= index < len(self):
             raise IndexError(f"{self.name}: index {index} out of range [0, {len(self)})")
         raw = self.right_hand(self.load_raw(index))
-        box, angle, rng = self.crop_box(raw), 0.0, None
+        box, angle, rng = self.crop_box(raw, index), 0.0, None
         if self.augment is not None:
             rng = np.random.default_rng(int(torch.randint(2**31 - 1, ()).item()))
             box, angle = self.augment.geometry(box, rng)

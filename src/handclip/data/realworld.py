@@ -42,8 +42,8 @@ class RealWorld(HandReader):
 
     name = "realworld"
 
-    def __init__(self, root, split: str = "test", size: int = 256, verts: bool = True, crop: str = "full", margin: float = 1.5, augment=None):
-        super().__init__(size=size, crop=crop, margin=margin, augment=augment)
+    def __init__(self, root, split: str = "test", size: int = 256, verts: bool = True, crop: str = "full", margin: float = 1.5, augment=None, boxes=None):
+        super().__init__(size=size, crop=crop, margin=margin, augment=augment, boxes=boxes)
         if split not in ("test", "all"):
             raise ValueError(f"realworld has only a test split, got {split!r}")
         self.root = require_dir(root, "real-world test set", LAYOUT)

@@ -26,8 +26,8 @@ class RHD(HandReader):
 
     name = "rhd"
 
-    def __init__(self, root, split: str = "evaluation", size: int = 256, hand: str = "dominant", crop: str = "keypoints", margin: float = 1.5, augment=None):
-        super().__init__(size=size, crop=crop, margin=margin, augment=augment)
+    def __init__(self, root, split: str = "evaluation", size: int = 256, hand: str = "dominant", crop: str = "keypoints", margin: float = 1.5, augment=None, boxes=None):
+        super().__init__(size=size, crop=crop, margin=margin, augment=augment, boxes=boxes)
         if split not in SPLITS:
             raise ValueError(f"rhd split must be one of {sorted(SPLITS)}, got {split!r}")
         if hand not in HANDS:

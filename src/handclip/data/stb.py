@@ -62,8 +62,9 @@ class STB(HandReader):
         crop: str = "keypoints",
         margin: float = 1.5,
         augment=None,
+        boxes=None,
     ):
-        super().__init__(size=size, crop=crop, margin=margin, augment=augment)
+        super().__init__(size=size, crop=crop, margin=margin, augment=augment, boxes=boxes)
         if subset not in ("SK", "BB"):
             raise ValueError(f"stb subset must be 'SK' or 'BB', got {subset!r}")
         if sequences is None and split not in SPLIT_SEQUENCES:
