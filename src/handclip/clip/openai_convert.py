@@ -31,7 +31,7 @@ _TOP = {
 # OpenAI keeps projections as (in, out) matrices used as x @ P; HF Linear weights are (out, in)
 _PROJ = {"visual.proj": "visual_projection.weight", "text_projection": "text_projection.weight"}
 _SKIP = {"input_resolution", "context_length", "vocab_size"}
-_BLOCK_RE = re.compile(r"^(visual\.)?transformer\.resblocks\.(\d+)\.(.+)\.(weight|bias)$")
+_BLOCK_RE = re.compile(r"^(visual\.)?transformer\.resblocks\.(\d+)\.(.+?)[._](weight|bias)$")  # in_proj_weight has "_"
 
 
 def openai_to_hf_state_dict(state: dict[str, torch.Tensor], source: str = "checkpoint") -> dict[str, torch.Tensor]:

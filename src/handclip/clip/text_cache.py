@@ -35,8 +35,8 @@ def text_features(towers, sentences: list[str], cache_dir: str | Path | None = N
             feats = torch.load(path, map_location="cpu", weights_only=True)
             if feats.shape == (len(sentences), towers.dim):
                 return feats
-        except (RuntimeError, EOFError, ValueError):
-            pass  # a truncated or foreign file: recompute and overwrite it
+        except Exception:  # noqa: BLE001 - a corrupt cache raises many kinds; it is recomputed and overwritten
+            pass
     chunks = []
     for start in tqdm(range(0, len(sentences), batch_size), desc="CLIP text features", leave=False):
         chunks.append(towers.encode_text(sentences[start : start + batch_size]).float().cpu())

@@ -33,10 +33,10 @@ def conv_lrelu(cin: int, cout: int) -> list[nn.Module]:
 
 
 def init_leaky(module: nn.Module) -> None:
-    """He initialisation for LeakyReLU on every convolution, zero biases: without it (and without the
-    ImageNet VGG weights Zimmermann & Brox started from) the 26-layer plain stack barely trains."""
+    """He initialisation for LeakyReLU on every convolution and linear layer, zero biases: without it (and
+    without the ImageNet VGG weights Zimmermann & Brox started from) the 26-layer plain stack barely trains."""
     for m in module.modules():
-        if isinstance(m, nn.Conv2d):
+        if isinstance(m, (nn.Conv2d, nn.Linear)):
             nn.init.kaiming_normal_(m.weight, a=0.01, nonlinearity="leaky_relu")
             nn.init.zeros_(m.bias)
 

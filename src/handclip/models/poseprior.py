@@ -13,7 +13,7 @@ import torch
 from torch import nn
 
 from handclip.geometry import axis_angle_to_matrix
-from handclip.models.cpm import NUM_JOINTS, scaled
+from handclip.models.cpm import NUM_JOINTS, init_leaky, scaled
 
 # Table 2: (output channels, stride) of the six 3x3 convolutions of each stream
 CANONICAL_CONVS = ((21, 1), (32, 2), (64, 1), (64, 2), (128, 1), (128, 2))
@@ -48,6 +48,7 @@ class PosePrior(nn.Module):
         self.viewpoint, d = _stream(VIEWPOINT_CONVS, VIEWPOINT_FCS, heatmap_size, width)
         # Table 2 viewpoint stream, layers 9-15: three separate 128 -> 1 heads, concatenated
         self.angles = nn.ModuleList([nn.Linear(d, 1) for _ in range(3)])
+        init_leaky(self)
 
     def forward(self, heatmaps: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         xyz_c = self.canonical_out(self.canonical(heatmaps)).view(-1, NUM_JOINTS, 3)
