@@ -106,3 +106,11 @@ def test_streamed_vertices_file_checks_its_shape(tmp_path):
     (root / "training_verts.json").write_text(json.dumps(verts.tolist())[:-9])  # truncated download
     with pytest.raises(MalformedDataError, match=r"training_verts\.json: verts has unbalanced brackets: truncated"):
         FreiHAND(root)
+
+
+def test_missing_version_block_fails_early_naming_it(tmp_path):
+    root = copy_fixture("freihand", tmp_path)
+    (root / "training" / "rgb" / "00000007.jpg").unlink()
+    with pytest.raises(MissingDataError, match=r"00000007\.jpg', the last image of version 'auto'; choose the versions"):
+        FreiHAND(root)
+    assert len(FreiHAND(root, versions=("gs", "hom", "sample"))) == 6

@@ -88,3 +88,11 @@ def test_label_array_of_wrong_shape(tmp_path):
     savemat(path, {"joints": np.zeros(3)})
     with pytest.raises(MalformedDataError, match=r"B1Counting_SK\.mat: missing variable\(s\) \['handPara'\]"):
         STB(root)
+
+
+def test_missing_view_fails_early(tmp_path):
+    root = copy_fixture("stb", tmp_path)
+    (root / "images" / "B1Random" / "BB_right_0.png").unlink()
+    with pytest.raises(MissingDataError, match=r"missing file .*B1Random[/\\]BB_right_0\.png"):
+        STB(root, subset="BB")
+    assert len(STB(root, subset="BB", views=("left",))) == 2

@@ -58,6 +58,7 @@ class FreiHAND(HandReader):
         self.versions = [VERSIONS.index(v) for v in versions] if self.split == "training" else [0]
         self.with_mask = bool(mask) and self.split == "training"
         self._load_labels(verts)
+        self._check_versions()
 
     def _file(self, stem: str) -> Path:
         return require_file(self.root / f"{self.split}_{stem}.json", "FreiHAND", LAYOUT)
@@ -87,6 +88,16 @@ class FreiHAND(HandReader):
             scale_path = self._file("scale")
             self.scale = check_shape(load_json(scale_path), (n,), scale_path, "scale") * 1000.0
         self.n_labels = n
+
+    def _check_versions(self) -> None:
+        """Fail early, naming the version, when a version block's last image is absent."""
+        for k, v in enumerate(self.versions):
+            last = self.root / self.split / "rgb" / f"{self.image_id((k + 1) * self.n_labels - 1):08d}.jpg"
+            if not last.is_file():
+                raise MissingDataError(
+                    f"FreiHAND: missing {str(last)!r}, the last image of version {VERSIONS[v]!r}; "
+                    f"choose the versions you have with versions=(...), e.g. versions=('gs',)"
+                )
 
     def __len__(self) -> int:
         return self.n_labels * len(self.versions)

@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from handclip.data import register
-from handclip.data.io import MissingDataError, check_shape, load_image, load_mat, require_dir
+from handclip.data.io import MissingDataError, check_shape, load_image, load_mat, require_dir, require_file
 from handclip.data.reader import HandReader
 from handclip.geometry import axis_angle_to_matrix, wrist_from_palm
 from handclip.skeleton import to_canonical
@@ -77,6 +77,9 @@ class STB(HandReader):
         self.sequences = tuple(sequences) if sequences is not None else SPLIT_SEQUENCES[split]
         self.labels = {seq: self._load_sequence(seq) for seq in self.sequences}
         self.items = [(seq, f, v) for seq in self.sequences for f in range(len(self.labels[seq])) for v in self.views]
+        for seq in self.sequences:  # fail early on a missing image folder or subset
+            for view in self.views:
+                require_file(self.image_path(seq, 0, view), "STB", LAYOUT)
 
     def _load_sequence(self, seq: str) -> np.ndarray:
         """Canonical-order labels (frames, 21, 3) in mm of the colour (SK) or left (BB) camera."""
