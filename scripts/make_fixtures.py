@@ -251,7 +251,7 @@ def write_realworld(samples: list[dict], out: Path, size: int = 256) -> None:
 
 
 PREVIEW = {  # row label -> reader arguments (root: the fixture of `name`)
-    "FreiHAND train (gs, hom)": {"name": "freihand", "versions": ("gs", "hom")},
+    "FreiHAND train (gs, hom)": {"name": "freihand", "split": "training", "versions": ("gs", "hom")},
     "RHD evaluation": {"name": "rhd", "split": "evaluation"},
     "STB SK test": {"name": "stb", "split": "test", "subset": "SK"},
     "STB BB test": {"name": "stb", "split": "test", "subset": "BB"},

@@ -14,7 +14,7 @@ from handclip.data.io import MalformedDataError, MissingDataError
 # name -> (what the root error calls it, a file its layout lists, another dataset's fixture and the
 # file this reader then misses, (label file to delete, kwargs), (image to truncate, sample index))
 CASES = {
-    "freihand": ("FreiHAND", "training_xyz.json", ("rhd", "training_K.json"), ("training_xyz.json", {}), ("training/rgb/00000005.jpg", 5)),
+    "freihand": ("FreiHAND", "training_xyz.json", ("rhd", "evaluation_K.json"), ("training_xyz.json", {"split": "training"}), ("evaluation/rgb/00000001.jpg", 1)),
     "rhd": ("RHD", "anno_evaluation.pickle", ("freihand", "evaluation/anno_evaluation.pickle"), ("training/anno_training.pickle", {"split": "training"}), ("evaluation/color/01111.png", 1)),
     "stb": ("STB", "labels/<seq>_SK.mat", ("rhd", "labels/B1Counting_SK.mat"), ("labels/B1Random_BB.mat", {"subset": "BB"}), ("images/B1Random/SK_color_0.png", 1)),
     "realworld": ("real-world test set", "params.mat", ("stb", "params.mat"), ("pose_gt.mat", {}), ("images/00001.jpg", 1)),

@@ -31,12 +31,12 @@ def test_labels_reproject_onto_mmpose_2d_labels(mmpose_fixtures):
 
 
 def test_label_index_is_image_index_mod_n_and_versions_select_blocks():
-    ds = FreiHAND(ROOT, versions=("hom", "auto"))
+    ds = FreiHAND(ROOT, split="training", versions=("hom", "auto"))
     assert len(ds) == 4
     assert [ds.image_id(i) for i in range(4)] == [2, 3, 6, 7]
     assert [ds[i]["label_index"] for i in range(4)] == [0, 1, 0, 1]
     with pytest.raises(ValueError, match="versions"):
-        FreiHAND(ROOT, versions="colour")
+        FreiHAND(ROOT, split="training", versions="colour")
 
 
 def test_units_verts_mano_and_mask():
@@ -51,8 +51,8 @@ def test_units_verts_mano_and_mask():
 
 
 def test_keypoint_crop_rescales_intrinsics():
-    full = FreiHAND(ROOT, size=224)[0]
-    tight = FreiHAND(ROOT, size=256, crop="keypoints", margin=1.2)[0]
+    full = FreiHAND(ROOT, split="training", size=224)[0]
+    tight = FreiHAND(ROOT, split="training", size=256, crop="keypoints", margin=1.2)[0]
     np.testing.assert_allclose(full["xyz"], tight["xyz"], atol=1e-4)
     np.testing.assert_allclose(project(tight["xyz"], tight["K"]), tight["uv"], atol=1e-3)
     span = tight["uv"].max(0) - tight["uv"].min(0)
@@ -79,8 +79,8 @@ def test_missing_verts_file_suggests_reading_without(tmp_path):
     root = copy_fixture("freihand", tmp_path)
     (root / "training_verts.json").unlink()
     with pytest.raises(MissingDataError, match=r"training_verts\.json.*verts=False"):
-        FreiHAND(root)
-    assert len(FreiHAND(root, verts=False)) == 8
+        FreiHAND(root, split="training")
+    assert len(FreiHAND(root, split="training", verts=False)) == 8
 
 
 
@@ -89,10 +89,10 @@ def test_label_array_of_wrong_shape(tmp_path):
     xyz = json.loads((root / "training_xyz.json").read_text())
     (root / "training_xyz.json").write_text(json.dumps([x[:20] for x in xyz]))
     with pytest.raises(MalformedDataError, match=r"training_xyz\.json: xyz has shape \(2, 20, 3\), expected \(2, 21, 3\)"):
-        FreiHAND(root)
+        FreiHAND(root, split="training")
     (root / "training_xyz.json").write_text("[[1, 2")
     with pytest.raises(MalformedDataError, match=r"training_xyz\.json: not valid JSON"):
-        FreiHAND(root)
+        FreiHAND(root, split="training")
 
 
 def test_streamed_vertices_file_checks_its_shape(tmp_path):
@@ -102,15 +102,15 @@ def test_streamed_vertices_file_checks_its_shape(tmp_path):
         np.testing.assert_array_equal(load_json_array(root / "training_verts.json", (None, 778, 3), "verts", chunk), verts)
     (root / "training_verts.json").write_text(json.dumps(verts.transpose(0, 2, 1).tolist()))  # (2, 3, 778)
     with pytest.raises(MalformedDataError, match=r"training_verts\.json: verts has 4668 numbers nested 3 deep \(778 in the first row\), expected shape \(2, 778, 3\)"):
-        FreiHAND(root)
+        FreiHAND(root, split="training")
     (root / "training_verts.json").write_text(json.dumps(verts.tolist())[:-9])  # truncated download
     with pytest.raises(MalformedDataError, match=r"training_verts\.json: verts has unbalanced brackets: truncated"):
-        FreiHAND(root)
+        FreiHAND(root, split="training")
 
 
 def test_missing_version_block_fails_early_naming_it(tmp_path):
     root = copy_fixture("freihand", tmp_path)
     (root / "training" / "rgb" / "00000007.jpg").unlink()
     with pytest.raises(MissingDataError, match=r"00000007\.jpg', the last image of version 'auto'; choose the versions"):
-        FreiHAND(root)
-    assert len(FreiHAND(root, versions=("gs", "hom", "sample"))) == 6
+        FreiHAND(root, split="training")
+    assert len(FreiHAND(root, split="training", versions=("gs", "hom", "sample"))) == 6

@@ -6,6 +6,7 @@ with evaluation_K.json and evaluation_scale.json; evaluation_xyz.json / evaluati
 optional (without them samples carry NaN labels and valid = False, enough for writing pred.json).
 Labels are stored in metres and returned in mm; MANO parameters (61 values) pass through as 'mano',
 in the original camera (see 'roll' when rotation augmentation is on). All hands are right hands.
+The default split is the evaluation set, as for every reader (`handclip eval` relies on it).
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ class FreiHAND(HandReader):
     def __init__(
         self,
         root,
-        split: str = "training",
+        split: str = "evaluation",
         size: int = 224,
         versions=VERSIONS,
         verts: bool = True,
