@@ -9,16 +9,17 @@ text side (the baseline, the mean pose) have none.
 from __future__ import annotations
 
 import torch
+import torch.nn.functional as F
 
 CLIP_HAND3D_AXES = ("left to right (M_lr)", "top to bottom (M_tb)", "near to far (M_nf)")
 
 
 def _float_image(batch: dict, size: int) -> torch.Tensor:
-    """The batch's uint8 images as float (B, 3, S, S) in [0, 1]; they must already be `size` square."""
+    """The batch's uint8 images as float (B, 3, size, size) in [0, 1], resized as the methods do."""
     image = batch["image"].permute(0, 3, 1, 2).float() / 255.0
     if image.shape[-1] != size:
-        raise ValueError(f"logits probe needs {size}px crops, got {image.shape[-1]}px")
-    return image
+        image = F.interpolate(image, size=(size, size), mode="bilinear", align_corners=False, antialias=True)
+    return image.clamp(0, 1)
 
 
 def clip_hand3d(method, batch: dict) -> dict[str, torch.Tensor]:

@@ -1,7 +1,8 @@
 """The quickstart pipeline: render synthetic domains, train every method, evaluate across domains, report.
 
-Driven by configs/quickstart.yaml (which methods, which training configs, the data budget). Every
-stage's wall time is recorded; `handclip.report` turns the collected results into report.md.
+Driven by configs/quickstart.yaml (data budget, which methods with which training configs). Synthetic
+sets are rendered once into <out>/data/<label>/ and every method reads them back (synth_folder), so
+rendering is paid once. Every stage's wall time is recorded; handclip.report writes report.md.
 """
 
 from __future__ import annotations
@@ -14,10 +15,10 @@ import numpy as np
 import torch
 import yaml
 
-from handclip.data import collate
+from handclip.data import build_dataset, collate
 from handclip.engine.config import PACKAGE_CONFIGS, apply_overrides, load_config
-from handclip.engine.trainer import Trainer, to_device
 from handclip.engine.evaluate import build_entry, dataset_label, evaluate
+from handclip.engine.trainer import Trainer, to_device
 
 PLAN_FILE = PACKAGE_CONFIGS / "quickstart.yaml"
 
@@ -39,15 +40,28 @@ def method_key(entry: dict) -> str:
     return entry.get("key") or Path(entry["config"]).parent.as_posix().replace("/", "_")
 
 
-def method_config(entry: dict, plan: dict) -> tuple[dict, list[dict]]:
-    """The training config of one method (plan's training data and overrides; no training-time validation,
-    the quickstart evaluates once afterwards) and its evaluation specs at the method's own image size."""
+def render(spec: dict, data_dir: Path, workers: int) -> dict:
+    """A dataset spec every method can read: synthetic specs are rendered once into `data_dir` and
+    become synth_folder specs (labelled as the original); other specs are returned as they are."""
+    if spec["name"] != "synth":
+        return spec
+    from handclip.data.synth.export import ANNOTATIONS, export
+
+    folder = data_dir / f"{spec['domain']}-n{spec['n']}-seed{spec.get('seed', 0)}"
+    if not (folder / ANNOTATIONS).is_file():
+        export(build_dataset(**{k: v for k, v in spec.items() if k != "label"}), folder, workers=workers)
+    return {"name": "synth_folder", "root": str(folder), "size": spec.get("size", 256), "label": dataset_label(spec)}
+
+
+def method_config(entry: dict, train_spec: dict) -> dict:
+    """The training config of one method on `train_spec` (at the method's own image size) with the entry's
+    overrides; no training-time validation (the quickstart evaluates once afterwards)."""
     config = load_config(entry["config"])
     size = config["data"]["train"].get("size")
-    config["data"]["train"] = {**config["data"]["train"], **plan["train"]}
+    train = {k: v for k, v in train_spec.items() if k != "label"}  # the trainer passes every key to build_dataset
+    config["data"]["train"] = {**train, **({"size": size} if size and "size" in train else {})}
     config["data"]["val"] = []
-    val = [{**spec, **({"size": size} if size else {})} for spec in plan["val"]]
-    return apply_overrides(config, list(entry.get("overrides") or [])), val
+    return apply_overrides(config, list(entry.get("overrides") or []))
 
 
 class Timer:
@@ -69,19 +83,6 @@ class Timer:
         return _Stage()
 
 
-class DatasetCache:
-    """Builds each dataset spec once (rendering is the expensive part) and hands the same object back."""
-
-    def __init__(self):
-        self._built: dict[str, object] = {}
-
-    def get(self, spec: dict):
-        key = yaml.safe_dump(spec, sort_keys=True)
-        if key not in self._built:
-            self._built[key] = build_entry(spec)
-        return self._built[key]
-
-
 @torch.no_grad()
 def first_samples(method, dataset, count: int, device: torch.device) -> tuple[list[dict], np.ndarray]:
     """The first `count` samples of `dataset` and the method's predicted uv (count, 21, 2) for them."""
@@ -99,41 +100,48 @@ def batch_logits(method, method_name: str, dataset, count: int, device: torch.de
     return {name: m.float().cpu().numpy() for name, m in logits_matrices(method, method_name, batch).items()}
 
 
+def train_and_evaluate(entry: dict, train_spec: dict, val_specs: list[dict], plan: dict, out_dir: Path,
+                       device: torch.device, timer: Timer) -> dict:
+    """Train one method entry, then score it on every val set; returns its record for the report."""
+    from handclip.engine.checkpoint import load_model
+
+    key, config = method_key(entry), method_config(entry, train_spec)
+    size = config["data"]["train"].get("size")
+    val_specs = [{**spec, **({"size": size} if size and "size" in spec else {})} for spec in val_specs]
+    with timer(f"train {key}"):
+        fit = Trainer(config, out_dir / "runs" / key, device=str(device)).fit()
+    method = load_model(fit["checkpoint"], map_location=device)
+    record = {"key": key, "label": entry["label"], "config": entry["config"], "checkpoint": fit["checkpoint"],
+              "input_size": int(method.input_size), "results": {}, "samples": {}, "uv": {}}
+    batch_size = int(config["train"]["batch_size"])
+    with timer(f"evaluate {key}"):
+        for spec in val_specs:
+            label, dataset = dataset_label(spec), build_entry(spec)
+            protocol = spec.get("protocol") or (config.get("eval") or {}).get("protocol", "synth")
+            evaluator = evaluate(method, dataset, protocol, device, batch_size, desc=f"eval {label}")
+            record["results"][label] = evaluator.compute()
+            evaluator.write(out_dir / "eval" / key / label, record["results"][label])
+            record["samples"][label], record["uv"][label] = first_samples(method, dataset, plan["overlays"], device)
+        record["logits"] = batch_logits(method, config["method"]["name"], build_entry(val_specs[-1]),
+                                        int(plan["logits_batch"]), device)
+    return record
+
+
 def run(out_dir: Path, fast: bool = False, device: str | None = None, plan_path: Path = PLAN_FILE,
         progress=print) -> dict:
     """Run the whole quickstart (plan from `plan_path`) into `out_dir`; returns everything the report needs."""
-    from handclip.engine.checkpoint import load_model
-
     out_dir = Path(out_dir)
     device = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
-    plan, timer, cache = load_plan(fast, plan_path), Timer(), DatasetCache()
-    summary: dict = {"plan": copy.deepcopy(plan), "fast": fast, "device": str(device), "methods": [], "domains": []}
-    labels = [dataset_label(spec) for spec in plan["val"]]
-    summary["domains"] = labels
+    plan, timer = load_plan(fast, plan_path), Timer()
+    workers = int(plan.get("render_workers", 0))
+    progress("[quickstart] rendering the synthetic domains")
+    with timer("render data"):
+        train_spec = render(plan["train"], out_dir / "data" / "train", workers)
+        val_specs = [render(spec, out_dir / "data" / "val", workers) for spec in plan["val"]]
+    summary: dict = {"plan": copy.deepcopy(plan), "fast": fast, "device": str(device), "methods": [],
+                     "domains": [dataset_label(spec) for spec in val_specs]}
     for entry in plan["methods"]:
-        key, (config, val) = method_key(entry), method_config(entry, plan)
-        progress(f"[quickstart] {entry['label']}: rendering data")
-        with timer("render"):
-            for spec in [config["data"]["train"], *val]:
-                cache.get(spec)
-        progress(f"[quickstart] {entry['label']}: training ({entry['config']})")
-        with timer(f"train {key}"):
-            fit = Trainer(config, out_dir / "runs" / key, device=str(device)).fit()
-        method = load_model(fit["checkpoint"], map_location=device)
-        record = {"key": key, "label": entry["label"], "config": entry["config"], "checkpoint": fit["checkpoint"],
-                  "input_size": int(method.input_size), "results": {}, "samples": {}, "uv": {}}
-        progress(f"[quickstart] {entry['label']}: evaluating on {', '.join(labels)}")
-        with timer(f"evaluate {key}"):
-            for label, spec in zip(labels, val):
-                dataset = cache.get(spec)
-                protocol = spec.get("protocol") or (config.get("eval") or {}).get("protocol", "synth")
-                evaluator = evaluate(method, dataset, protocol, device, int(config["train"]["batch_size"]),
-                                     desc=f"eval {label}")
-                record["results"][label] = evaluator.compute()
-                evaluator.write(out_dir / "eval" / key / label, record["results"][label])
-                record["samples"][label], record["uv"][label] = first_samples(method, dataset, plan["overlays"], device)
-            target = cache.get(val[-1])
-            record["logits"] = batch_logits(method, config["method"]["name"], target, int(plan["logits_batch"]), device)
-        summary["methods"].append(record)
+        progress(f"[quickstart] {entry['label']}: training ({entry['config']}), then evaluating")
+        summary["methods"].append(train_and_evaluate(entry, train_spec, val_specs, plan, out_dir, device, timer))
     summary["stages_s"] = timer.stages
     return summary

@@ -18,6 +18,9 @@ def save_logits_png(path, matrices: dict[str, np.ndarray], title: str) -> Path:
     for ax, (name, matrix) in zip(axes, matrices.items()):
         matrix = np.asarray(matrix, dtype=np.float64)
         im = ax.imshow(matrix, cmap="viridis")
+        ticks = range(0, matrix.shape[0], max(1, matrix.shape[0] // 8))
+        ax.set_xticks(ticks)
+        ax.set_yticks(ticks)
         ax.set_title(name, fontsize=10)
         ax.set_xlabel("text")
         ax.set_ylabel("sample")
