@@ -39,8 +39,10 @@ class HandReader(torch.utils.data.Dataset):
             raise ValueError(f"{self.name}: crop must be one of {CROPS}, got {crop!r}")
         if (crop == "box") != (boxes is not None):
             raise ValueError(f"{self.name}: crop='box' and boxes=<file or array of [x, y, w, h]> go together")
-        source = boxes if isinstance(boxes, (str, Path)) else "boxes"
-        self.boxes = None if boxes is None else check_shape(load_json(boxes) if source != "boxes" else boxes, (None, 4), source, "boxes")
+        self.boxes = None
+        if boxes is not None:
+            from_file = isinstance(boxes, (str, Path))
+            self.boxes = check_shape(load_json(boxes) if from_file else boxes, (None, 4), boxes if from_file else "boxes argument", "boxes")
         self.size = int(size)
         self.crop = crop
         self.margin = float(margin)
@@ -48,7 +50,12 @@ class HandReader(torch.utils.data.Dataset):
         self.skipped: dict[str, int] = {}
 
     def load_raw(self, index: int) -> dict:
-        """The dataset's own view of hand `index`: image, K, xyz (mm, canonical order), side, valid, ..."""
+        """The dataset's own view of hand `index` as a dict.
+
+        Keys: 'image' (full RGB), 'K', 'xyz' (mm, canonical order, own side), 'side', 'valid';
+        optional 'verts' (mm), 'mask', 'uv_label' (the dataset's own 2D labels, for checks) and
+        'extra' (a dict merged into the sample as is).
+        """
         raise NotImplementedError
 
     def report_skipped(self, reason: str, count: int) -> None:
@@ -66,9 +73,8 @@ class HandReader(torch.utils.data.Dataset):
         out["image"] = mirror_image(raw["image"])
         out["K"] = mirror_K(np.asarray(raw["K"], np.float64), width)
         out["xyz"] = mirror_xyz(raw["xyz"])
-        for key in ("verts",):
-            if raw.get(key) is not None:
-                out[key] = mirror_xyz(raw[key])
+        if raw.get("verts") is not None:
+            out["verts"] = mirror_xyz(raw["verts"])
         if raw.get("mask") is not None:
             out["mask"] = mirror_image(raw["mask"])
         if raw.get("uv_label") is not None:
