@@ -34,7 +34,7 @@ def test_dominant_hand_from_mask_and_left_hands_mirrored():
     right = ds.right_hand(raw)
     np.testing.assert_array_equal(right["image"], raw["image"][:, ::-1])
     np.testing.assert_allclose(right["xyz"][:, 0], -raw["xyz"][:, 0])
-    # mirrored, the left hand's thumb lies where a right hand's would: x(thumb tip) - x(little tip) keeps the right-hand sign
+    # mirroring swaps the thumb and little finger along x
     sample = ds[0]
     assert sample["side"] == "left"
     assert np.sign(sample["xyz"][4, 0] - sample["xyz"][20, 0]) == -np.sign(raw["xyz"][4, 0] - raw["xyz"][20, 0])
