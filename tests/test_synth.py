@@ -23,8 +23,8 @@ SIZE = 96
 
 @pytest.fixture(scope="module")
 def samples():
-    """Four samples per domain at 96 px, with masks (rendered once for the module)."""
-    return {d: [build_dataset("synth", domain=d, n=4, size=SIZE, seed=3, mask=True)[i] for i in range(4)] for d in DOMAINS}
+    """Six samples per domain at 96 px, with masks (rendered once for the module)."""
+    return {d: [build_dataset("synth", domain=d, n=6, size=SIZE, seed=0, mask=True)[i] for i in range(6)] for d in DOMAINS}
 
 
 def test_template_matches_webxr_hand():
@@ -133,7 +133,7 @@ def test_domains_differ_in_background_statistics(samples):
 
     (lum_src, std_src), (lum_tex, std_tex), (lum_low, _) = stats("source"), stats("texture"), stats("lowlight")
     assert std_tex > 2 * std_src  # textured/cluttered vs plain backdrops
-    assert lum_low < 0.7 * lum_src and lum_low < 0.5 * lum_tex  # dim scenes
+    assert lum_low < 0.6 * min(lum_src, lum_tex)  # dim scenes
     assert all(s["style"]["hand_color"] in ("white", "peach", "light beige") for s in samples["source"])
     for s in samples["source"]:
         if s["style"]["color"] == "green":  # green screen: green dominates the background

@@ -99,24 +99,24 @@ def vertex_normals(vertices: np.ndarray, faces: np.ndarray, weld: np.ndarray) ->
 # forearm cross-section where the template's wrist ends, measured on the mesh (glTF axes, mm): centre
 # offset from the wrist joint in x (back-palm) and z (thumb-little), and half-extents there
 _ARM_CENTRE = np.array([-6.0, 0.0, 1.5])
-_ARM_RADII = np.array([14.0, 26.0])
+_ARM_RADII = np.array([15.0, 27.0])
 
 
-def forearm(template: HandTemplate, length: float = 260.0, sides: int = 16, rings: int = 6) -> tuple[np.ndarray, np.ndarray]:
+def forearm(template: HandTemplate, length: float = 260.0, sides: int = 16, rings: int = 7) -> tuple[np.ndarray, np.ndarray]:
     """An open tapered elliptic tube (vertices, faces) continuing the wrist along +y, for realistic crops.
 
     Faces wind like the hand's (outward normals by the right-hand rule), so back-face culling applies.
-
-    It starts 6 mm inside the hand mesh so wrist bending leaves no gap; it is scenery, not a label.
+    Its first ring sits 12 mm inside the hand, narrowed so its rim stays hidden under the skin, and
+    bending the wrist leaves no gap. It is scenery, not a label.
     """
     origin = template.rest_world[0, :3, 3] + _ARM_CENTRE
-    s = np.linspace(0.0, 1.0, rings)[:, None]
+    s = np.r_[0.0, np.linspace(0.0, 1.0, rings - 1)][:, None]
+    y = origin[1] + np.r_[-12.0, length * s[1:, 0]][:, None]
+    narrow = np.r_[0.75, np.ones(rings - 1)][:, None]
     ang = np.linspace(0, 2 * np.pi, sides, endpoint=False)[None]
-    rx = _ARM_RADII[0] * (1 + 0.45 * s)  # the forearm thickens towards the elbow
-    rz = _ARM_RADII[1] * (1 + 0.2 * s)
-    verts = np.stack(
-        [origin[0] + rx * np.cos(ang), origin[1] - 6.0 + length * s + 0 * ang, origin[2] + rz * np.sin(ang)], -1
-    ).reshape(-1, 3)
+    rx = _ARM_RADII[0] * (1 + 0.7 * s) * narrow  # the forearm thickens towards the elbow
+    rz = _ARM_RADII[1] * (1 + 0.35 * s) * narrow
+    verts = np.stack([origin[0] + rx * np.cos(ang), y + 0 * ang, origin[2] + rz * np.sin(ang)], -1).reshape(-1, 3)
     i = np.arange(rings - 1)[:, None] * sides
     j = np.arange(sides)[None]
     a, b = i + j, i + (j + 1) % sides

@@ -135,12 +135,17 @@ def sample_wrist(rng: np.random.Generator) -> np.ndarray:
     return rot_y(rng.uniform(-25, 15)) @ rot_x(rng.uniform(-50, 45))
 
 
-def sample_orientation(rng: np.random.Generator) -> np.ndarray:
-    """Camera-from-glTF rotation (3, 3): palm or back to the camera, tilted, any in-plane angle (arm mostly low)."""
-    roll = rng.normal(0, 55) if rng.random() < 0.7 else rng.uniform(-180, 180)
-    yaw = rng.uniform(-180, 180)
-    pitch = rng.uniform(-55, 55)
-    return rot_z(roll) @ rot_x(pitch) @ rot_y(yaw) @ GLTF_TO_VIEW
+def sample_orientation(rng: np.random.Generator, max_arm_towards_camera: float = 0.3) -> np.ndarray:
+    """Camera-from-glTF rotation (3, 3): palm or back to the camera, tilted, any in-plane angle (arm mostly low).
+
+    The forearm (glTF +y) comes from a body behind or beside the hand, so orientations pointing it
+    at the camera (z component below -max_arm_towards_camera) are redrawn.
+    """
+    while True:
+        roll = rng.normal(0, 55) if rng.random() < 0.7 else rng.uniform(-180, 180)
+        R = rot_z(roll) @ rot_x(rng.uniform(-55, 55)) @ rot_y(rng.uniform(-180, 180)) @ GLTF_TO_VIEW
+        if R[2, 1] >= -max_arm_towards_camera:
+            return R
 
 
 def sample_intrinsics(rng: np.random.Generator, size: int) -> np.ndarray:

@@ -23,6 +23,7 @@ from handclip.data.synth.raster import Light, composite, interpolate, rasterize,
 # hand seen from front, back and both sides, plus ~2 mm): thick at the wrist and palm, thin on fingers
 VISIBLE_DEPTH = np.array([28.0, 24.0, 20.0] + [16.0] * 2 + ([20.0] + [16.0] * 3) * 4)
 FILL = (0.45, 0.75)  # fraction of the crop spanned by the hand's larger box side (FreiHAND-like framing)
+WRIST_TRIM = -2.0  # mm past the wrist joint (along the forearm) beyond which hand faces are not drawn
 
 
 @lru_cache(maxsize=1)
@@ -34,21 +35,44 @@ def _arm():
 
 
 @lru_cache(maxsize=1)
-def _palm_weight() -> np.ndarray:
-    """Per-vertex weight in [0, 1] of the palm side (rest normals facing away from the back, -x)."""
+def _drawn_faces() -> np.ndarray:
+    """Hand faces that are drawn: the mesh's flared cuff from just before the wrist joint on is left to
+    the forearm, whose rim would otherwise show as a seam (the cuff stays in the 'verts' labels)."""
     t = load_template()
-    n = vertex_normals(t.vertices.astype(np.float64), t.faces, t.weld)
-    return np.clip(-n[:, 0], 0, 1)
+    beyond = (t.vertices[t.faces][:, :, 1] > t.rest_world[0, 1, 3] + WRIST_TRIM).all(1)
+    return t.faces[~beyond]
+
+
+@lru_cache(maxsize=1)
+def _skin_map() -> tuple[np.ndarray, np.ndarray]:
+    """Per-vertex (palm weight, crease darkening) of the rest hand, both in [0, 1] and equal on seam duplicates.
+
+    Palm weight: how much the rest normal faces away from the back of the hand (-x). Crease darkening:
+    how concave the surface is (normal vs. the offset to the mean of the welded neighbours), a cheap
+    stand-in for ambient occlusion in knuckle and palm creases.
+    """
+    t = load_template()
+    v = t.vertices.astype(np.float64)
+    n = vertex_normals(v, t.faces, t.weld)
+    f = t.weld[t.faces]
+    acc, cnt = np.zeros_like(v), np.zeros(len(v))
+    for a, b in ((0, 1), (1, 2), (2, 0), (1, 0), (2, 1), (0, 2)):
+        np.add.at(acc, f[:, a], v[f[:, b]])
+        np.add.at(cnt, f[:, a], 1)
+    offset = acc[t.weld] / np.maximum(cnt[t.weld], 1)[:, None] - v
+    concave = np.clip(((n * offset).sum(1) + 0.2) / 1.0, 0, 1)
+    return np.clip(-n[:, 0], 0, 1), concave
 
 
 def _albedo(style: Style, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
-    """Linear albedo of hand vertices (lighter, pinker palms; blotchy variation) and of the forearm."""
+    """Linear albedo of hand vertices (lighter, pinker palms; darker creases; blotches) and of the forearm."""
+    t = load_template()
     skin_lin = to_linear(style.skin_rgb)
-    palm = _palm_weight()[:, None]
+    palm, crease = _skin_map()
     palm_lin = to_linear(np.clip(style.skin_rgb * np.array([1.06, 1.02, 1.02]) + 10, 0, 255))
-    n = len(palm)
-    hand = skin_lin * (1 - palm) + palm_lin * palm
-    hand = hand * (1 + rng.normal(0, 0.04, (n, 1)))
+    hand = skin_lin * (1 - palm[:, None]) + palm_lin * palm[:, None]
+    blotch = 1 + rng.normal(0, 0.04, len(palm))[t.weld]  # one value per welded vertex: no seams
+    hand = hand * (blotch * (1 - 0.35 * crease))[:, None]
     return hand, np.tile(skin_lin * 0.97, (len(_arm()[0]), 1))
 
 
@@ -71,7 +95,7 @@ def render_sample(domain: str, rng: np.random.Generator, size: int = 224) -> dic
 
     style = sample_style(domain, rng, size)
     verts = np.concatenate([hand, arm])
-    faces = np.concatenate([t.faces, arm_f + len(hand)])
+    faces = np.concatenate([_drawn_faces(), arm_f + len(hand)])
     normals = np.concatenate([vertex_normals(hand, t.faces, t.weld), arm_n @ R.T])
     albedo = np.concatenate(_albedo(style, rng))
     light = Light(style.light_dirs, style.light_colors, style.ambient)
