@@ -12,11 +12,12 @@ from handclip.engine.trainer import NonFiniteError, Trainer
 torch.set_num_threads(1)
 
 
-def test_truncated_checkpoint_names_the_file(tmp_path):
+@pytest.mark.parametrize("keep", [0.0, 0.01, 0.33, 0.5, 0.95])
+def test_truncated_checkpoint_names_the_file(tmp_path, keep):
     good = save_checkpoint({"model": {"w": torch.arange(1000.0)}, "step": 3}, tmp_path / "last.pt")
     data = good.read_bytes()
     bad = tmp_path / "cut.pt"
-    bad.write_bytes(data[: len(data) // 2])
+    bad.write_bytes(data[: int(len(data) * keep)])
     with pytest.raises(CheckpointError, match=r"cut\.pt.*truncated or corrupt"):
         load_checkpoint(bad)
     with pytest.raises(CheckpointError, match="not found"):
@@ -65,3 +66,28 @@ def test_nan_guard_stops_and_keeps_last_good_checkpoint(tmp_path):
     assert after["step"] == before["step"] == 10
     for key, value in before["model"].items():
         assert torch.equal(value, after["model"][key]) and torch.isfinite(value).all()
+
+
+def test_damaged_last_checkpoint_resume_from_epoch_file(tmp_path, capsys):
+    import yaml
+
+    from handclip import cli
+
+    config = engine_toy.toy_config(epochs=2, keep_epochs=1)
+    config["data"]["val"] = []
+    cfg_path = tmp_path / "toy.yaml"
+    cfg_path.write_text(yaml.safe_dump(config))
+    run = tmp_path / "run"
+    assert cli.main(["train", "--config", str(cfg_path), "--out", str(run)]) == 0
+    ckpts = run / "checkpoints"
+    assert sorted(p.name for p in ckpts.iterdir()) == ["epoch_002.pt", "last.pt"]  # keep_epochs=1
+    last = (ckpts / "last.pt").read_bytes()
+    (ckpts / "last.pt").write_bytes(last[: len(last) // 3])
+    capsys.readouterr()
+    assert cli.main(["train", "--out", str(run), "--resume", "train.epochs=3"]) == 1
+    err = capsys.readouterr().err
+    assert "last.pt" in err and "truncated or corrupt" in err and "--resume-from" in err
+    assert cli.main(["train", "--out", str(run), "--resume-from", str(ckpts / "epoch_002.pt"), "train.epochs=3"]) == 0
+    state = load_checkpoint(ckpts / "last.pt")
+    assert state["epoch"] == 3 and state["step"] == 30
+    assert (run / "curves.png").stat().st_size > 1000 and (run / "train_log.jsonl").is_file()

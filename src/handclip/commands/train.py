@@ -17,6 +17,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", help="run folder (checkpoints/, tb/, config.yaml, val/); "
                         "default runs/<config name>")
     parser.add_argument("--resume", action="store_true", help="continue from RUN_DIR/checkpoints/last.pt")
+    parser.add_argument("--resume-from", metavar="CKPT", help="continue from this checkpoint instead "
+                        "(e.g. an epoch_XXX.pt when last.pt is damaged); its saved config is used")
     parser.add_argument("--device", choices=["cpu", "cuda"], help="default: cuda when present")
     parser.add_argument("overrides", nargs="*", metavar="KEY=VALUE",
                         help="config overrides with dotted keys, e.g. train.epochs=2 train.optimizer.lr=1e-4")
@@ -27,26 +29,31 @@ def _run_dir(args) -> Path:
     if args.out:
         return Path(args.out)
     if not args.config:
-        raise SystemExit("handclip train: give --config or --out")
+        raise SystemExit("handclip train: give --out RUN_DIR (or --config to name the run after it)")
     return Path("runs") / Path(args.config).with_suffix("").as_posix().replace("/", "_")
 
 
 def run(args) -> int:
     from handclip.engine.config import ConfigError, apply_overrides, load_config, read_resolved
     from handclip.engine import distributed
-    from handclip.engine.checkpoint import CheckpointError
+    from handclip.engine.checkpoint import CheckpointError, config_of
     from handclip.engine.trainer import NonFiniteError, Trainer
 
     run_dir = _run_dir(args)
+    resume = args.resume_from or args.resume
     try:
-        if args.resume and not args.config:
+        if args.config:
+            config = load_config(args.config, args.overrides)
+        elif args.resume_from:
+            config = apply_overrides(config_of(args.resume_from), args.overrides)
+        elif args.resume:
             config = apply_overrides(read_resolved(run_dir / "config.yaml"), args.overrides)
         else:
-            config = load_config(args.config, args.overrides)
-        if args.resume and not (run_dir / "checkpoints" / "last.pt").is_file():
+            raise ConfigError("give --config NAME_OR_PATH (or --resume / --resume-from to continue a run)")
+        if args.resume and not args.resume_from and not (run_dir / "checkpoints" / "last.pt").is_file():
             raise CheckpointError(f"{run_dir / 'checkpoints' / 'last.pt'}: nothing to resume")
         tic = time.perf_counter()
-        trainer = Trainer(config, run_dir, resume=args.resume, device=args.device)
+        trainer = Trainer(config, run_dir, resume=resume, device=args.device)
         try:
             result = trainer.fit()
         finally:

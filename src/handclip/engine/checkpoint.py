@@ -62,12 +62,12 @@ def load_checkpoint(path: str | Path, map_location="cpu") -> dict:
         raise CheckpointError(f"{path}: checkpoint file not found")
     try:
         state = torch.load(path, map_location=map_location, weights_only=True)
-    except (RuntimeError, EOFError, zipfile.BadZipFile, pickle.UnpicklingError, ValueError) as err:
+    except (RuntimeError, OSError, EOFError, zipfile.BadZipFile, pickle.UnpicklingError, ValueError) as err:
         size = path.stat().st_size
         raise CheckpointError(
             f"{path}: cannot read checkpoint ({size} bytes): the file is truncated or corrupt "
-            f"(an interrupted copy?) or not a handclip checkpoint; an earlier epoch_XXX.pt beside it "
-            f"may still be good. Underlying error: {err}"
+            f"(an interrupted copy?) or not a handclip checkpoint; an epoch_XXX.pt beside it may still be "
+            f"good (handclip train --resume-from it). Underlying error: {err}"
         ) from err
     if not isinstance(state, dict) or "model" not in state:
         raise CheckpointError(f"{path}: not a handclip checkpoint (expected a dict with a 'model' entry)")

@@ -28,6 +28,7 @@ TRAIN_DEFAULTS = {
     "val_every": 1,
     "log_every": 10,
     "save_every_steps": 0,
+    "keep_epochs": 0,
     "sync_batchnorm": False,
     "find_unused_parameters": False,
 }

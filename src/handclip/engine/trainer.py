@@ -9,7 +9,6 @@ that stops on a non-finite loss or gradient, periodic validation, TensorBoard an
 from __future__ import annotations
 
 import contextlib
-import json
 import math
 import random
 import time
@@ -26,6 +25,7 @@ from handclip.engine import distributed
 from handclip.engine.checkpoint import build_method, capture_rng, load_checkpoint, restore_rng, save_checkpoint
 from handclip.engine.config import save_config, with_defaults
 from handclip.engine.evaluate import build_entry, dataset_label, evaluate
+from handclip.engine.logs import RunLogger
 
 
 class NonFiniteError(RuntimeError):
@@ -105,14 +105,17 @@ def seed_everything(seed: int) -> None:
 
 
 class Trainer:
-    """Trains the method of a resolved config into `run_dir` (checkpoints/, tb/, config.yaml, val/)."""
+    """Trains the method of a resolved config into `run_dir`: config.yaml, checkpoints/, tb/, train_log.jsonl,
+    val/ (per-set JSON + PCK PNG, history.jsonl) and curves.png."""
 
-    def __init__(self, config: dict, run_dir: str | Path, resume: bool = False, device: str | None = None):
+    def __init__(self, config: dict, run_dir: str | Path, resume: bool | str | Path = False,
+                 device: str | None = None):
+        """`resume`: True continues from run_dir/checkpoints/last.pt, a path from that checkpoint."""
         self.config = with_defaults(config)
         self.tcfg = self.config["train"]
         self.run_dir = Path(run_dir)
         self.ckpt_dir = self.run_dir / "checkpoints"
-        self.resume = resume
+        self.resume_from = None if not resume else self.ckpt_dir / "last.pt" if resume is True else Path(resume)
         self.info = distributed.setup(device)
         self.device = self.info.device
 
@@ -131,20 +134,24 @@ class Trainer:
             "config": self.config,
         }
 
-    def save(self, epoch: int, batch_in_epoch: int) -> Path | None:
-        """Rank 0 writes last.pt (and epoch_XXX.pt at the end of an epoch) atomically."""
+    def save(self, epoch: int, batch_in_epoch: int) -> Path:
+        """Rank 0 writes last.pt (and epoch_XXX.pt at the end of an epoch) atomically; with
+        train.keep_epochs = k > 0 only the k newest epoch_XXX.pt files are kept."""
         path = self.ckpt_dir / "last.pt"
         if self.info.is_main:
             state = self._state(epoch, batch_in_epoch)
             if batch_in_epoch == 0:
                 save_checkpoint(state, self.ckpt_dir / f"epoch_{epoch:03d}.pt")
+                keep = int(self.tcfg["keep_epochs"] or 0)
+                for old in sorted(self.ckpt_dir.glob("epoch_*.pt"))[:-keep] if keep > 0 else []:
+                    old.unlink()
             save_checkpoint(state, path)
         distributed.barrier(self.info)
         return path
 
     def _restore(self) -> tuple[int, int]:
-        """Load last.pt of the run folder into every component; returns (epoch, batch_in_epoch)."""
-        state = load_checkpoint(self.ckpt_dir / "last.pt", map_location=self.device)
+        """Load the resume checkpoint into every component; returns (epoch, batch_in_epoch)."""
+        state = load_checkpoint(self.resume_from, map_location=self.device)
         self.method.load_state_dict(state["model"], strict=False)
         self.optimizer.load_state_dict(state["optimizer"])
         if self.scheduler is not None and state.get("scheduler") is not None:
@@ -232,26 +239,26 @@ class Trainer:
     def fit(self) -> dict:
         """Train to train.epochs (continuing from last.pt when resuming); returns the last validation."""
         self.setup()
-        start_epoch, skip = self._restore() if self.resume else (0, 0)
+        start_epoch, skip = self._restore() if self.resume_from else (0, 0)
         if self.info.is_main:
             save_config(self.config, self.run_dir / "config.yaml")
-        writer = self._writer()
+        self.log = RunLogger(self.run_dir, enabled=self.info.is_main)
         epochs = int(self.tcfg["epochs"])
         results: dict = {}
         try:
             for epoch in range(start_epoch, epochs):
-                self._run_epoch(epoch, skip if epoch == start_epoch else 0, writer)
+                self._run_epoch(epoch, skip if epoch == start_epoch else 0)
                 if self.scheduler is not None:
                     self.scheduler.step()
                 self.save(epoch + 1, 0)
                 if (epoch + 1) % max(1, int(self.tcfg["val_every"])) == 0 or epoch + 1 == epochs:
-                    results = self._validate(epoch + 1, writer)
+                    results = self._validate(epoch + 1)
         finally:
-            if writer is not None:
-                writer.close()
-        return {"epoch": epochs, "step": self.step, "checkpoint": str(self.ckpt_dir / "last.pt"), "val": results}
+            curves = self.log.close()
+        return {"epoch": epochs, "step": self.step, "checkpoint": str(self.ckpt_dir / "last.pt"),
+                "curves": None if curves is None else str(curves), "val": results}
 
-    def _run_epoch(self, epoch: int, skip: int, writer) -> None:
+    def _run_epoch(self, epoch: int, skip: int) -> None:
         """One pass over the epoch's batches from position `skip`, with tqdm, logs and step checkpoints."""
         self.method.train()
         every = int(self.tcfg["save_every_steps"] or 0)
@@ -264,27 +271,17 @@ class Trainer:
                 terms = self.train_step(to_device(batch, self.device), epoch)
                 bar.update(1)
                 bar.set_postfix(loss=f"{terms['loss']:.4g}")
-                if writer is not None and self.step % log_every == 0:
-                    elapsed = time.perf_counter() - tic
-                    for key, value in terms.items():
-                        writer.add_scalar(f"train/{key}", value, self.step)
-                    writer.add_scalar("train/lr", self.optimizer.param_groups[0]["lr"], self.step)
-                    writer.add_scalar("train/samples_per_s", (position + 1 - skip) * self.batch_size
-                                      * self.info.world_size / max(elapsed, 1e-9), self.step)
+                if self.step % log_every == 0:
+                    elapsed = max(time.perf_counter() - tic, 1e-9)
+                    speed = (position + 1 - skip) * self.batch_size * self.info.world_size / elapsed
+                    self.log.train(self.step, epoch, terms | {"lr": self.optimizer.param_groups[0]["lr"],
+                                                              "samples_per_s": speed})
                 if every and self.step % every == 0 and position + 1 < self.steps_per_epoch:
                     self.save(epoch, position + 1)
 
-    def _writer(self):
-        """A TensorBoard writer on rank 0 (run_dir/tb), None elsewhere."""
-        if not self.info.is_main:
-            return None
-        from torch.utils.tensorboard import SummaryWriter
-
-        return SummaryWriter(str(self.run_dir / "tb"))
-
-    def _validate(self, epoch: int, writer) -> dict:
-        """Rank 0 scores every `data.val` set: TensorBoard scalars, run_dir/val/<label>/ (JSON + PCK PNG)
-        and one line per validation in run_dir/val/history.jsonl. Returns {label: metrics}."""
+    def _validate(self, epoch: int) -> dict:
+        """Rank 0 scores every `data.val` set, writing run_dir/val/<label>/ (JSON + PCK PNG) and the logs.
+        Returns {label: metrics}."""
         results: dict = {}
         rng = capture_rng()  # validation must not shift the training RNG streams, or resume would diverge
         if self.info.is_main and self.config["data"].get("val"):
@@ -296,10 +293,7 @@ class Trainer:
                 summary = evaluator.compute()
                 evaluator.write(self.run_dir / "val" / label, summary)
                 results[label] = summary["metrics"]
-                for key, value in summary["metrics"].items():
-                    writer.add_scalar(f"val/{label}/{key}", value, self.step)
-            with open(self.run_dir / "val" / "history.jsonl", "a") as f:
-                f.write(json.dumps({"epoch": epoch, "step": self.step, "results": results}) + "\n")
+            self.log.val(self.step, epoch, results)
         distributed.barrier(self.info)
         restore_rng(rng)
         return results
