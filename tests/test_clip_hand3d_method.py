@@ -135,3 +135,16 @@ def test_figure_command_writes_pngs_and_json(tmp_path):
     assert np.asarray(report["logits"]["matrices"]["M_nf"]).shape == (2, 2)
     assert report["logits"]["prompts"]["z"][0].startswith("From near to far, the joints are ")
     assert (tmp_path / "logits.png").stat().st_size > 0 and (tmp_path / "heatmaps.png").stat().st_size > 0
+
+
+@pytest.mark.parametrize("switch", [{"sparse_to_dense": False}, {"feature_projection": False}])
+def test_ablation_switches_build_and_train(switch):
+    torch.manual_seed(0)
+    model = build("clip_hand3d", clip_loss=False, consistency=False, mesh_attention_max_nodes=200, **TINY, **switch)
+    terms = model.training_step(template_batch(2))
+    terms["loss"].backward()
+    assert torch.isfinite(terms["loss"]) and model.mesh.head[-1].weight.grad.abs().sum() > 0
+    if not switch.get("feature_projection", True):
+        assert all(p.grad is None for p in model.mesh.pyramid.parameters())
+    if not switch.get("sparse_to_dense", True):
+        assert model.mesh.up1.shape == (1360, 1360) and torch.equal(model.mesh.up1, torch.eye(1360))

@@ -198,7 +198,8 @@ class ClipHand3D(Method):
         if "verts" in batch:
             gt_v = (batch["verts"].float() - xyz[:, :1]) / self.codec.depth_range
             if gt_v.shape[1] != out["verts"].shape[1]:
-                raise ValueError(f"batch 'verts' have {gt_v.shape[1]} vertices, the mesh template {out['verts'].shape[1]}")
+                raise ValueError(f"batch 'verts' have {gt_v.shape[1]} vertices but the mesh template has "
+                                 f"{out['verts'].shape[1]}: set method.template (MANO_RIGHT.pkl for 778-vertex labels)")
             terms["verts"] = (out["verts"] - gt_v).abs().sum(-1).mean()
             terms["normal"] = losses.normal_loss(out["verts"], gt_v, self.faces)
             terms["edge"] = losses.edge_loss(out["verts"], gt_v, self.faces)
