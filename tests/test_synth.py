@@ -187,6 +187,10 @@ def test_export_command_round_trip(tmp_path):
         assert a["side"] == b["side"] and a["style"] == b["style"]
         assert np.array_equal(a["image"], b["image"])
         assert np.allclose(a["uv"], b["uv"], atol=0.01) and np.allclose(a["xyz"], b["xyz"], atol=0.01)
+    del meta["samples"][1]["verts"]
+    (out / "annotations.json").write_text(json.dumps(meta))
+    with pytest.raises(MalformedDataError, match="annotations.json.*sample 1.*verts"):
+        build_dataset("synth_folder", root=str(out))
     (out / "annotations.json").write_text(json.dumps({"samples": []}))
     with pytest.raises(MalformedDataError, match="annotations.json"):
         build_dataset("synth_folder", root=str(out))

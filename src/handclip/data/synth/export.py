@@ -49,12 +49,12 @@ def write_png(path: Path, rgb: np.ndarray) -> None:
 
 
 def _record(sample: dict, image_name: str) -> dict:
-    """The JSON annotation of one camera-view sample (floats rounded to 0.001 mm / px)."""
+    """The JSON annotation of one camera-view sample (labels rounded to 0.001 mm / px, vertices to 0.01 mm)."""
     return {
         "image": image_name, "index": sample["index"], "side": sample["side"], "domain": sample["domain"],
         "K": np.round(sample["K"].astype(float), 4).tolist(), "xyz": np.round(sample["xyz"].astype(float), 3).tolist(),
         "uv": np.round(sample["uv"].astype(float), 3).tolist(), "valid": [bool(v) for v in sample["valid"]],
-        "verts": np.round(sample["verts"].astype(float), 3).tolist(), "style": sample["style"],
+        "verts": np.round(sample["verts"].astype(float), 2).tolist(), "style": sample["style"],
     }
 
 
