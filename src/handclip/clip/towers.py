@@ -173,9 +173,9 @@ class CLIPTowers(nn.Module):
         return tokens, enc["attention_mask"].bool()
 
 
-def load_towers(spec: str = "random:tiny", seed: int = 0) -> CLIPTowers:
-    """Towers from a config string: 'random:tiny' / 'random:base' (random weights, `seed`), otherwise a
+def load_towers(spec: str = "random-tiny", seed: int = 0) -> CLIPTowers:
+    """Towers from a config string: 'random-tiny' / 'random-base' (random weights, `seed`), otherwise a
     hub id, a local HF directory or an OpenAI `.pt` file for CLIPTowers.from_pretrained."""
-    if spec.startswith("random:"):
-        return CLIPTowers.random(spec.split(":", 1)[1], seed=seed)
+    if spec.startswith("random-"):
+        return CLIPTowers.random(spec.split("-", 1)[1], seed=seed)
     return CLIPTowers.from_pretrained(spec)

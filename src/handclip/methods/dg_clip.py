@@ -48,7 +48,7 @@ class DGCLIP(Method):
     """DG-CLIP; with use_clip=False the baseline f^HPE alone."""
 
     def __init__(self, input_size: int = 256, width: float = 1.0, sigma: float = 1.0, use_clip: bool = True,
-                 clip: str = "random:tiny", clip_seed: int = 0, clip_mode: str = "ie+te", ratio: float = 0.9,
+                 clip: str = "random-tiny", clip_seed: int = 0, clip_mode: str = "ie+te", ratio: float = 0.9,
                  combine: str = "concat", branch2_kernel: int = 3, lambda_heat: float = 1.0,
                  lambda_pose: float = 1.0, lambda_con: float = 0.1, con_form: str = "hinge", margin: float = 0.5,
                  normal_aug: bool | dict = False, text_cache: str | None = None):
