@@ -30,9 +30,9 @@ def test_quickstart_writes_a_consistent_report(tmp_path):
     report = (out / "report.md").read_text()
     results = json.loads((out / "results.json").read_text())
     assert [m["label"] for m in results["methods"]] == ["mean pose", "mean pose slow"]
-    # every linked figure exists
+    # every linked figure exists: PCK + overlays for the one domain, a 3D view per method
     links = re.findall(r"!\[[^\]]*\]\(([^)]+)\)", report)
-    assert len(links) == 2 and all((out / link).is_file() for link in links)
+    assert len(links) == 4 and all((out / link).is_file() for link in links)
     # the MPJPE table shows the numbers of results.json, one column per domain (one here)
     table = report.split("### MPJPE")[1]
     for method in results["methods"]:

@@ -84,12 +84,12 @@ class Timer:
 
 
 @torch.no_grad()
-def first_samples(method, dataset, count: int, device: torch.device) -> tuple[list[dict], np.ndarray]:
-    """The first `count` samples of `dataset` and the method's predicted uv (count, 21, 2) for them."""
+def first_samples(method, dataset, count: int, device: torch.device) -> tuple[list[dict], dict[str, np.ndarray]]:
+    """The first `count` samples of `dataset` and the method's predictions for them (numpy: uv, xyz, verts)."""
     samples = [dataset[i] for i in range(min(count, len(dataset)))]
     method.eval()
-    uv = method.predict(to_device(collate(samples), device))["uv"]
-    return samples, uv.float().cpu().numpy()
+    pred = method.predict(to_device(collate(samples), device))
+    return samples, {k: v.float().cpu().numpy() for k, v in pred.items() if k in ("uv", "xyz", "verts")}
 
 
 def batch_logits(method, method_name: str, dataset, count: int, device: torch.device) -> dict[str, np.ndarray]:
@@ -112,7 +112,7 @@ def train_and_evaluate(entry: dict, train_spec: dict, val_specs: list[dict], pla
         fit = Trainer(config, out_dir / "runs" / key, device=str(device)).fit()
     method = load_model(fit["checkpoint"], map_location=device)
     record = {"key": key, "label": entry["label"], "config": entry["config"], "checkpoint": fit["checkpoint"],
-              "input_size": int(method.input_size), "results": {}, "samples": {}, "uv": {}}
+              "input_size": int(method.input_size), "results": {}, "samples": {}, "pred": {}}
     batch_size = int(config["train"]["batch_size"])
     with timer(f"evaluate {key}"):
         for spec in val_specs:
@@ -121,9 +121,11 @@ def train_and_evaluate(entry: dict, train_spec: dict, val_specs: list[dict], pla
             evaluator = evaluate(method, dataset, protocol, device, batch_size, desc=f"eval {label}")
             record["results"][label] = evaluator.compute()
             evaluator.write(out_dir / "eval" / key / label, record["results"][label])
-            record["samples"][label], record["uv"][label] = first_samples(method, dataset, plan["overlays"], device)
+            record["samples"][label], record["pred"][label] = first_samples(method, dataset, plan["overlays"], device)
         record["logits"] = batch_logits(method, config["method"]["name"], build_entry(val_specs[-1]),
                                         int(plan["logits_batch"]), device)
+    faces = getattr(method, "faces", None)
+    record["faces"] = None if faces is None else np.asarray(faces.cpu() if torch.is_tensor(faces) else faces)
     return record
 
 

@@ -15,6 +15,7 @@ import numpy as np
 
 from handclip.engine.evaluate import dataset_label
 from handclip.viz.curves import save_pck_comparison
+from handclip.viz.figure import save_prediction_png
 from handclip.viz.grid import save_overlay_grid
 from handclip.viz.logits import save_logits_png
 
@@ -57,10 +58,20 @@ def _overlay_figures(methods: list[dict], domains: list[str], fig_dir: Path) -> 
     for d in domains:
         first = methods[0]["samples"][d]
         rows = [[(s["image"], s["uv"]) for s in first]]
-        rows += [[(s["image"], uv) for s, uv in zip(m["samples"][d], m["uv"][d])] for m in methods]
+        rows += [[(s["image"], uv) for s, uv in zip(m["samples"][d], m["pred"][d]["uv"])] for m in methods]
         labels = ["ground truth"] + [m["label"] for m in methods]
         out[d] = save_overlay_grid(fig_dir / f"overlays_{d.replace('/', '_')}.png", rows, labels,
                                    [f"#{s.get('index', i)}" for i, s in enumerate(first)])
+    return out
+
+
+def _pose_figures(methods: list[dict], domain: str, fig_dir: Path) -> dict[str, Path]:
+    """Per method: its prediction for the first image of `domain`, 2D overlay beside the 3D joints (and mesh)."""
+    out = {}
+    for m in methods:
+        sample, pred = m["samples"][domain][0], {k: v[0] for k, v in m["pred"][domain].items()}
+        out[m["label"]] = save_prediction_png(fig_dir / f"pose3d_{m['key']}.png", sample["image"], pred,
+                                              m.get("faces"), f"{m['label']}, {domain} #{sample.get('index', 0)}")
     return out
 
 
@@ -75,6 +86,7 @@ def write_report(summary: dict, out_dir: Path, wall_s: float) -> Path:
     fig_dir = out_dir / "figures"
     methods, domains = summary["methods"], summary["domains"]
     pck, overlays = _pck_figures(methods, domains, fig_dir), _overlay_figures(methods, domains, fig_dir)
+    poses = _pose_figures(methods, domains[-1], fig_dir)
     logits = {m["key"]: save_logits_png(fig_dir / f"logits_{m['key']}.png", m["logits"], m["label"])
               for m in methods if m.get("logits")}
     (out_dir / "results.json").write_text(json.dumps(
@@ -109,7 +121,10 @@ def write_report(summary: dict, out_dir: Path, wall_s: float) -> Path:
     lines += ["", "## Sample predictions", "", "Rows: ground truth, then each method; columns: the first images of each domain.", ""]
     for d, p in overlays.items():
         lines += [f"**{d}**", "", f"![overlays on {d}]({rel(p)})", ""]
-    lines += ["## Logits matrices", ""]
+    lines += [f"**3D predictions** on the first `{domains[-1]}` image (joints in the camera frame, wrist-relative; "
+              "the mesh where the method has one):", ""]
+    lines += [f"![3D {label}]({rel(p)})" for label, p in poses.items()]
+    lines += ["", "## Logits matrices", ""]
     if logits:
         lines += [f"Similarity of pose/image features (rows) and text features (columns) for {plan['logits_batch']} "
                   f"images of `{domains[-1]}`; a bright diagonal means each sample matches its own prompt.", ""]
