@@ -78,6 +78,24 @@ def test_predict_command_writes_json_and_png(mean_pose_ckpt, tmp_path):
         assert png.format == "PNG" and png.width > width
 
 
+def test_predict_command_on_a_video(mean_pose_ckpt, tmp_path):
+    import cv2
+
+    frame = cv2.cvtColor(read_image(FIXTURE), cv2.COLOR_RGB2BGR)
+    video = tmp_path / "clip.mp4"
+    writer = cv2.VideoWriter(str(video), cv2.VideoWriter_fourcc(*"mp4v"), 10.0, frame.shape[1::-1])
+    for _ in range(5):
+        writer.write(frame)
+    writer.release()
+    out = tmp_path / "pred"
+    assert cli.main(["predict", str(video), "--checkpoint", str(mean_pose_ckpt), "--out", str(out),
+                     "--max-frames", "3", "--batch-size", "2"]) == 0
+    result = json.loads((out / "clip.json").read_text())
+    assert len(result["frames"]) == 3 and np.array(result["frames"][2]["uv"]).shape == (21, 2)
+    assert cv2.VideoCapture(str(out / "clip_overlay.mp4")).get(cv2.CAP_PROP_FRAME_COUNT) == 3
+    assert (out / "clip.png").is_file()
+
+
 def test_crop_maps_back_to_original_pixels(mean_pose_ckpt):
     import handclip
 
