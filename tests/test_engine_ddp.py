@@ -28,6 +28,10 @@ def _worker(rank: int, world_size: int, port: int, run_dir: str) -> None:
         torch.save({k: v.detach().clone() for k, v in trainer.method.state_dict().items()},
                    os.path.join(run_dir, f"rank{rank}.pt"))
         torch.save(len(trainer.sampler), os.path.join(run_dir, f"shard{rank}.pt"))
+        try:  # torch's SyncBatchNorm is CUDA-only: the option must say so instead of failing deep in DDP
+            distributed.wrap(torch.nn.BatchNorm1d(1), trainer.info, sync_batchnorm=True)
+        except ValueError as err:
+            torch.save(str(err), os.path.join(run_dir, f"syncbn{rank}.pt"))
     finally:
         distributed.cleanup(trainer.info)
 
@@ -40,5 +44,6 @@ def test_two_process_gloo_ranks_stay_identical(tmp_path):
     for key in p0:
         assert torch.equal(p0[key], p1[key]), key
     assert p0["xyz"].abs().max() > 0.05  # trained away from the zero initialisation
+    assert "needs CUDA" in torch.load(tmp_path / "syncbn0.pt")
     # rank 0 alone wrote the checkpoints and the resolved config
     assert (tmp_path / "checkpoints" / "last.pt").is_file() and (tmp_path / "config.yaml").is_file()

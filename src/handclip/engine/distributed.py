@@ -63,10 +63,15 @@ def cleanup(info: DistInfo) -> None:
 
 
 def wrap(module: nn.Module, info: DistInfo, sync_batchnorm: bool = False, find_unused: bool = False) -> nn.Module:
-    """DistributedDataParallel around `module` (already on info.device); unchanged in a single process."""
+    """DistributedDataParallel around `module` (already on info.device); unchanged in a single process.
+
+    sync_batchnorm converts BatchNorm layers to SyncBatchNorm (CUDA only, as in torch)."""
     if not info.enabled:
         return module
     if sync_batchnorm:
+        if info.device.type != "cuda":
+            raise ValueError("train.sync_batchnorm=true needs CUDA processes: torch's SyncBatchNorm has no CPU "
+                             "implementation; set train.sync_batchnorm=false for gloo/CPU runs")
         module = nn.SyncBatchNorm.convert_sync_batchnorm(module)
     device_ids = [info.device.index] if info.device.type == "cuda" else None
     return nn.parallel.DistributedDataParallel(module, device_ids=device_ids, find_unused_parameters=find_unused)
