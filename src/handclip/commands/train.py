@@ -62,5 +62,6 @@ def run(args) -> int:
         print(f"handclip train: {err}", file=sys.stderr)
         return 1
     result["wall_s"] = round(time.perf_counter() - tic, 1)
-    print(json.dumps(result, indent=2))
+    if trainer.info.is_main:
+        print(json.dumps(result, indent=2))
     return 0
