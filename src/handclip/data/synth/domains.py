@@ -63,7 +63,7 @@ DOMAINS: dict[str, Domain] = {
     ),
     "lowlight": Domain(
         hand_colors=HAND_COLORS, colors=COLOR_WORDS, color_weights=None, room_prob=0.5, texture_prob=0.4,
-        intensity=(0.05, 0.22), ambient=(0.01, 0.05), fill=(0.0, 0.2), spread_deg=80.0, tint=0.45,
+        intensity=(0.07, 0.28), ambient=(0.01, 0.05), fill=(0.0, 0.2), spread_deg=80.0, tint=0.45,
         exposure=(0.2, 0.45), blur=(0.4, 1.6), motion_prob=0.35, read_noise=(3.0, 10.0), shot_noise=(0.2, 1.0),
         jpeg=(30, 70),
     ),

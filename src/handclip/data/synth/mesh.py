@@ -58,14 +58,21 @@ def load_template() -> HandTemplate:
         )
 
 
-def forward_kinematics(template: HandTemplate, local_rot: np.ndarray) -> np.ndarray:
-    """World transforms (..., 25, 4, 4) of the rig after rotating each joint by local_rot (..., 25, 3, 3) in its frame."""
+def forward_kinematics(template: HandTemplate, local_rot: np.ndarray, bone_scale: np.ndarray | None = None) -> np.ndarray:
+    """World transforms (..., 25, 4, 4) of the rig after rotating each joint by local_rot (..., 25, 3, 3) in its frame.
+
+    bone_scale (25,) optionally lengthens or shortens each joint's offset from its parent (hand shape).
+    """
     if local_rot.shape[-3:] != (NUM_RIG_JOINTS, 3, 3):
         raise ValueError(f"local_rot must be (..., 25, 3, 3), got {local_rot.shape}")
     pose = np.zeros(local_rot.shape[:-2] + (4, 4))
     pose[..., :3, :3] = local_rot
     pose[..., 3, 3] = 1.0
-    local = template.rest_local @ pose
+    rest = template.rest_local
+    if bone_scale is not None:
+        rest = rest.copy()
+        rest[1:, :3, 3] *= np.asarray(bone_scale)[1:, None]  # the wrist's offset is its place, not a bone
+    local = rest @ pose
     world = np.empty_like(local)
     for k, p in enumerate(template.parents):  # parents precede children in WebXR order
         world[..., k, :, :] = local[..., k, :, :] if p < 0 else world[..., p, :, :] @ local[..., k, :, :]

@@ -130,6 +130,25 @@ def sample_pose(template: HandTemplate, rng: np.random.Generator, kind: str | No
     return HandPose(articulate(curls, thumb, spread, rng), kind)
 
 
+class HandShape(NamedTuple):
+    """Hand size (uniform scale about the wrist) and per-joint bone-length factors (25,) of one sample."""
+
+    scale: float
+    bone_scale: np.ndarray
+
+
+def sample_shape(rng: np.random.Generator) -> HandShape:
+    """Adult hands vary: overall size +-12 %, palm +-3 % and each finger's phalanges +-4 % (1 sigma)."""
+    bone = np.ones(NUM_RIG_JOINTS)
+    palm = np.clip(rng.normal(1, 0.03), 0.92, 1.08)
+    bone[[1, 5, 10, 15, 20, 6, 11, 16, 21]] = palm  # wrist -> metacarpals -> knuckles
+    fingers = np.clip(rng.normal(1, 0.04, 5), 0.9, 1.1)
+    bone[[2, 3, 4]] = fingers[0]
+    for f, (_, _, pip, dip) in enumerate(FINGER_RIG):
+        bone[[pip, dip, dip + 1]] = fingers[f + 1]
+    return HandShape(float(rng.uniform(0.88, 1.12)), bone)
+
+
 def sample_wrist(rng: np.random.Generator) -> np.ndarray:
     """Wrist rotation relative to the forearm: flexion/extension and radial/ulnar deviation (3, 3)."""
     return rot_y(rng.uniform(-25, 15)) @ rot_x(rng.uniform(-50, 45))

@@ -96,17 +96,21 @@ def rasterize(verts: np.ndarray, faces: np.ndarray, K: np.ndarray, size: int, ne
     return Fragments(pixel[won], face, bz[won] * depth[won, None], depth[won])
 
 
-def shade(verts: np.ndarray, normals: np.ndarray, albedo: np.ndarray, light: Light) -> np.ndarray:
+def shade(verts: np.ndarray, normals: np.ndarray, albedo: np.ndarray, light: Light,
+          lit: np.ndarray | None = None) -> np.ndarray:
     """Linear RGB (V, 3) per vertex: wrap-diffuse + ambient + a faint Blinn-Phong highlight.
 
     Shading vertices and interpolating colours per pixel (Gouraud) is smooth on a mesh whose
-    triangles cover ~10 pixels, at a fraction of the cost of per-pixel lighting.
+    triangles cover ~10 pixels, at a fraction of the cost of per-pixel lighting. `lit` (V, L)
+    optionally scales each light per vertex (shadows: 0 shadowed, 1 lit).
     """
     view = -verts / np.linalg.norm(verts, axis=1, keepdims=True)
     diffuse = np.tile(light.ambient, (len(verts), 1))
     spec = np.zeros_like(diffuse)
-    for d, c in zip(light.directions, light.colors):
+    for k, (d, c) in enumerate(zip(light.directions, light.colors)):
         ndl = normals @ d
+        if lit is not None:
+            c = lit[:, k:k + 1] * c
         diffuse += np.clip((ndl + light.wrap) / (1 + light.wrap), 0, None)[:, None] * c
         half = d + view
         half /= np.linalg.norm(half, axis=1, keepdims=True)

@@ -1,4 +1,7 @@
-"""One synthetic sample: pose the hand, place the camera, light and render it over a background.
+"""One synthetic sample: shape and pose the hand, place the camera, light and render it over a background.
+
+Hand size and finger lengths vary per sample (poses.sample_shape); the key light casts shadows
+(shadow.py); skin albedo has lighter palms and nails and darker creases.
 
 Labels are exact: 'xyz' are the posed rig joints (canonical order, mm, camera frame), 'verts' the
 skinned template vertices, 'uv' their projections. 'valid' marks a keypoint visible: its pixel is
@@ -16,8 +19,10 @@ import numpy as np
 from handclip.data.synth import backgrounds, effects
 from handclip.data.synth.domains import Style, sample_style
 from handclip.data.synth.mesh import forearm, forward_kinematics, keypoints, load_template, skin, vertex_normals
-from handclip.data.synth.poses import frame_points, sample_intrinsics, sample_orientation, sample_pose, sample_wrist
+from handclip.data.synth.poses import (frame_points, sample_intrinsics, sample_orientation, sample_pose, sample_shape,
+                                      sample_wrist)
 from handclip.data.synth.raster import Light, composite, interpolate, rasterize, shade, to_linear, to_srgb8
+from handclip.data.synth.shadow import lit_fraction
 
 # mm per canonical joint: how far in front of a joint its own flesh can reach (measured on the rest
 # hand seen from front, back and both sides, plus ~2 mm): thick at the wrist and palm, thin on fingers
@@ -44,12 +49,13 @@ def _drawn_faces() -> np.ndarray:
 
 
 @lru_cache(maxsize=1)
-def _skin_map() -> tuple[np.ndarray, np.ndarray]:
-    """Per-vertex (palm weight, crease darkening) of the rest hand, both in [0, 1] and equal on seam duplicates.
+def _skin_map() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per-vertex (palm, crease, nail) weights of the rest hand, in [0, 1] and equal on seam duplicates.
 
-    Palm weight: how much the rest normal faces away from the back of the hand (-x). Crease darkening:
-    how concave the surface is (normal vs. the offset to the mean of the welded neighbours), a cheap
-    stand-in for ambient occlusion in knuckle and palm creases.
+    Palm: how much the rest normal faces away from the back of the hand (-x). Crease: how concave the
+    surface is (normal vs. the offset to the mean of the welded neighbours), a cheap stand-in for
+    ambient occlusion in knuckle and palm creases. Nail: the back (joint +y) of the outer part of
+    each distal phalanx.
     """
     t = load_template()
     v = t.vertices.astype(np.float64)
@@ -61,16 +67,25 @@ def _skin_map() -> tuple[np.ndarray, np.ndarray]:
         np.add.at(cnt, f[:, a], 1)
     offset = acc[t.weld] / np.maximum(cnt[t.weld], 1)[:, None] - v
     concave = np.clip(((n * offset).sum(1) + 0.2) / 1.0, 0, 1)
-    return np.clip(-n[:, 0], 0, 1), concave
+    bone = t.skin_joints[np.arange(len(v)), t.skin_weights.argmax(1)]
+    nail = np.zeros(len(v))
+    for d in (3, 8, 13, 18, 23):  # distal joints; each tip joint is d + 1
+        base, axis = t.rest_world[d, :3, 3], t.rest_world[d + 1, :3, 3] - t.rest_world[d, :3, 3]
+        along = (v - base) @ axis / (axis @ axis)
+        w = np.clip((n @ t.rest_world[d, :3, 1] - 0.3) / 0.3, 0, 1) * np.clip((along - 0.15) / 0.15, 0, 1) * (along < 1.1)
+        nail = np.where((bone == d) | (bone == d + 1), np.maximum(nail, w), nail)
+    return np.clip(-n[:, 0], 0, 1), concave, nail[t.weld]
 
 
 def _albedo(style: Style, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
-    """Linear albedo of hand vertices (lighter, pinker palms; darker creases; blotches) and of the forearm."""
+    """Linear albedo of hand vertices (lighter, pinker palms and nails; darker creases; blotches) and of the forearm."""
     t = load_template()
     skin_lin = to_linear(style.skin_rgb)
-    palm, crease = _skin_map()
+    palm, crease, nail = _skin_map()
     palm_lin = to_linear(np.clip(style.skin_rgb * np.array([1.06, 1.02, 1.02]) + 10, 0, 255))
+    nail_lin = to_linear(0.55 * style.skin_rgb + 0.45 * np.array([242.0, 212.0, 205.0]))
     hand = skin_lin * (1 - palm[:, None]) + palm_lin * palm[:, None]
+    hand = hand * (1 - nail[:, None]) + nail_lin * nail[:, None]
     blotch = 1 + rng.normal(0, 0.04, len(palm))[t.weld]  # one value per welded vertex: no seams
     hand = hand * (blotch * (1 - 0.35 * crease))[:, None]
     return hand, np.tile(skin_lin * 0.97, (len(_arm()[0]), 1))
@@ -82,9 +97,10 @@ def render_sample(domain: str, rng: np.random.Generator, size: int = 224) -> dic
     pose = sample_pose(t, rng)
     local = pose.local_rot.copy()
     local[0] = sample_wrist(rng)
-    world = forward_kinematics(t, local)
+    shape = sample_shape(rng)
+    world = forward_kinematics(t, local, shape.bone_scale)
     wrist = t.rest_world[0, :3, 3]
-    R = sample_orientation(rng)
+    R = sample_orientation(rng) * shape.scale  # rotation and hand size about the wrist
     hand = (skin(t, world) - wrist) @ R.T
     joints = (keypoints(world) - wrist) @ R.T
     arm_v, arm_f, arm_n = _arm()
@@ -96,11 +112,13 @@ def render_sample(domain: str, rng: np.random.Generator, size: int = 224) -> dic
     style = sample_style(domain, rng, size)
     verts = np.concatenate([hand, arm])
     faces = np.concatenate([_drawn_faces(), arm_f + len(hand)])
-    normals = np.concatenate([vertex_normals(hand, t.faces, t.weld), arm_n @ R.T])
+    normals = np.concatenate([vertex_normals(hand, t.faces, t.weld), arm_n @ R.T / shape.scale])
     albedo = np.concatenate(_albedo(style, rng))
     light = Light(style.light_dirs, style.light_colors, style.ambient)
     frags = rasterize(verts, faces, K, size)
-    colors = to_srgb8(interpolate(frags, faces, shade(verts, normals, albedo, light)))
+    lit = np.ones((len(verts), len(style.light_dirs)))
+    lit[:, 0] = lit_fraction(verts, faces, style.light_dirs[0])  # the key light casts shadows
+    colors = to_srgb8(interpolate(frags, faces, shade(verts, normals, albedo, light, lit)))
     bg = backgrounds.background(style.words["color"], style.words["background"], rng, size, style.texture_prob)
     bg = np.clip(bg * style.exposure, 0, 255).astype(np.uint8)
     image, mask = composite(bg, frags, colors)
