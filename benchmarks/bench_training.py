@@ -1,7 +1,7 @@
 """Training throughput (samples/s) and peak memory of every registered method, printed as JSON.
 
 Each method trains in a fresh subprocess (so the peak RSS is its own) from its `<name>/cpu.yaml`
-(or --size paper: `<name>/paper.yaml`) through the engine's own train_step: forward, loss, backward,
+(or `<family>/<variant>_cpu.yaml`; --size paper for the paper configs) through the engine's own train_step: forward, loss, backward,
 clipping, optimiser update. Batches are collated before the clock starts, so data loading and
 rendering are not timed. Methods without such a config, or that fail to build, are reported with
 the reason. --out writes the JSON and a bar chart PNG beside it.
@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import resource
 import subprocess
 import sys
@@ -29,13 +30,17 @@ def measure(name: str, size: str, batch_size: int, steps: int, warmup: int, devi
     from handclip.engine.trainer import Trainer, to_device
 
     torch.set_num_threads(max(1, torch.get_num_threads()))
-    config_name = f"{name}/{size}"
-    try:
-        overrides = [f"train.batch_size={batch_size}", f"train.amp={amp}",
-                     f"data.train.n={batch_size * (steps + warmup)}", "train.num_workers=0"]
-        config = load_config(config_name, overrides)
-    except ConfigError as err:
-        return {"method": name, "error": f"no config: {err}"}
+    overrides = [f"train.batch_size={batch_size}", f"train.amp={amp}",
+                 f"data.train.n={batch_size * (steps + warmup)}", "train.num_workers=0"]
+    for config_name in config_names(name, size):
+        try:
+            config = load_config(config_name, overrides)
+        except ConfigError:
+            continue
+        if config.get("method", {}).get("name") == name:
+            break
+    else:
+        return {"method": name, "error": f"no config among {config_names(name, size)}"}
     with tempfile.TemporaryDirectory() as run_dir:
         trainer = Trainer(config, run_dir, device=device)
         trainer.setup()
@@ -62,7 +67,16 @@ def measure(name: str, size: str, batch_size: int, steps: int, warmup: int, devi
         "samples_per_s": round(timed * batch_size / elapsed, 3), "s_per_step": round(elapsed / timed, 4),
         "peak_rss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
         "peak_cuda_mib": round(torch.cuda.max_memory_allocated() / 2**20, 1) if cuda else None,
+        "load_avg_1min": round(os.getloadavg()[0], 2),  # other processes on the machine slow the numbers
     }
+
+
+def config_names(name: str, size: str) -> list[str]:
+    """Packaged configs that may train `name`: <name>/<size>, then <family>/<variant>_<size>
+    (dg_clip_baseline -> dg_clip/baseline_cpu)."""
+    names = [f"{name}/{size}"]
+    names += [f"{name[:i]}/{name[i + 1:]}_{size}" for i, c in enumerate(name) if c == "_"]
+    return names
 
 
 def registered_methods() -> list[str]:
