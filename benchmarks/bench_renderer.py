@@ -32,6 +32,18 @@ def _render(args: tuple[str, int, int, int]) -> tuple[float, float]:
     return time.perf_counter() - wall, time.process_time() - cpu
 
 
+def reference_ms(repeats: int = 2000) -> float:
+    """CPU ms of a fixed numpy workload (elementwise ops on renderer-sized arrays): compare runs made
+    under different machine load, since a shared core slows the renderer and this alike."""
+    import numpy as np
+
+    a = np.random.default_rng(0).random((3000, 3))
+    start = time.process_time()
+    for _ in range(repeats):
+        a = np.sqrt(a * 0.5 + 0.25)
+    return round((time.process_time() - start) * 1000, 1)
+
+
 def measure(domain: str, size: int, n: int, processes: int) -> dict:
     """Throughput of `processes` workers each rendering n // processes images of `domain`."""
     per = n // processes
@@ -60,6 +72,7 @@ def main() -> int:
     result = {
         "benchmark": "renderer", "size": args.size, "target_images_per_s_per_core": 50,
         "cpu_count": os.cpu_count(), "load_average_1min": round(os.getloadavg()[0], 2),
+        "reference_ms": reference_ms(),
         "machine": platform.processor() or platform.machine(), "results": rows,
     }
     text = json.dumps(result, indent=2)

@@ -8,11 +8,13 @@ search) and 'relaxed' (correlated random curls). Angles below are degrees, flexi
 
 from __future__ import annotations
 
+from functools import partial
 from typing import NamedTuple
 
 import numpy as np
 
 from handclip.data.synth.mesh import GLTF_TO_VIEW, NUM_RIG_JOINTS, HandTemplate, forward_kinematics, keypoints
+from handclip.geometry import axis_angle_to_matrix
 
 KINDS = ("relaxed", "open", "fist", "point", "pinch")
 KIND_PROBS = (0.4, 0.15, 0.15, 0.15, 0.15)
@@ -37,28 +39,12 @@ class HandPose(NamedTuple):
     kind: str
 
 
-def rot_x(deg) -> np.ndarray:
-    """Rotations (..., 3, 3) about x by `deg` degrees."""
-    a = np.radians(np.asarray(deg, np.float64))
-    c, s = np.cos(a), np.sin(a)
-    one, zero = np.ones_like(a), np.zeros_like(a)
-    return np.stack([np.stack([one, zero, zero], -1), np.stack([zero, c, -s], -1), np.stack([zero, s, c], -1)], -2)
+def rotation(axis: int, deg) -> np.ndarray:
+    """Rotations (..., 3, 3) about coordinate axis `axis` (0 x, 1 y, 2 z) by `deg` degrees (right-handed)."""
+    return axis_angle_to_matrix(np.multiply.outer(np.radians(np.asarray(deg, np.float64)), np.eye(3)[axis]))
 
 
-def rot_y(deg) -> np.ndarray:
-    """Rotations (..., 3, 3) about y by `deg` degrees."""
-    a = np.radians(np.asarray(deg, np.float64))
-    c, s = np.cos(a), np.sin(a)
-    one, zero = np.ones_like(a), np.zeros_like(a)
-    return np.stack([np.stack([c, zero, s], -1), np.stack([zero, one, zero], -1), np.stack([-s, zero, c], -1)], -2)
-
-
-def rot_z(deg) -> np.ndarray:
-    """Rotations (..., 3, 3) about z by `deg` degrees."""
-    a = np.radians(np.asarray(deg, np.float64))
-    c, s = np.cos(a), np.sin(a)
-    one, zero = np.ones_like(a), np.zeros_like(a)
-    return np.stack([np.stack([c, -s, zero], -1), np.stack([s, c, zero], -1), np.stack([zero, zero, one], -1)], -2)
+rot_x, rot_y, rot_z = (partial(rotation, k) for k in range(3))
 
 
 def thumb_angles(curl, rng: np.random.Generator, noise: float = 6.0) -> np.ndarray:
