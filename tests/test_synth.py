@@ -193,7 +193,8 @@ def test_poses_within_limits_and_grasps_occur():
 
 def test_export_command_round_trip(tmp_path):
     out = tmp_path / "synth"
-    assert cli_main(["synth", "--domain", "lowlight", "--n", "3", "--out", str(out), "--size", "64", "--side", "both"]) == 0
+    args = ["synth", "--domain", "lowlight", "--n", "3", "--out", str(out), "--size", "64", "--side", "both", "--workers", "1"]
+    assert cli_main(args) == 0  # rendered in a worker process, compared below with this process
     meta = json.loads((out / "annotations.json").read_text())
     assert meta["n"] == 3 and len(meta["samples"][0]["verts"]) == 1360
     assert (out / "contact_sheet.png").is_file()

@@ -3,8 +3,8 @@
 No display, no GPU, no compiled extension: every triangle's bounding box is expanded into
 candidate pixels at once, barycentric tests keep the covered ones, and the nearest candidate per
 pixel wins (a true z-buffer, depth quantised to 2^-20 of the scene's depth range, so crossing
-fingers occlude correctly). Pixel centres sit at integer
-coordinates, as everywhere in handclip; attributes are interpolated perspective-correctly.
+fingers occlude correctly). Pixel centres sit at integer coordinates, as everywhere in handclip;
+attributes are interpolated perspective-correctly.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ class Fragments(NamedTuple):
 
 
 class Light(NamedTuple):
-    """Lighting in the camera frame: directional key lights (towards the light) plus ambient, linear RGB."""
+    """Lighting in the camera frame: directional lights (key first) plus ambient, linear RGB."""
 
     directions: np.ndarray  # (L, 3) unit vectors from the surface towards each light
     colors: np.ndarray  # (L, 3) linear RGB intensities
