@@ -123,20 +123,22 @@ def build_method(config: dict):
     return methods.build(name, **block)
 
 
-def load_model(path: str | Path, map_location: str | torch.device = "cpu"):
-    """Rebuild the method from a checkpoint's saved config and load its weights; returned in eval mode.
-
-    Keys a method leaves out of its own state_dict (frozen CLIP towers) may be absent from the file.
-    """
-    state = load_checkpoint(path, map_location=map_location)
-    config = config_of(path, state)
-    method = build_method(config)
+def load_weights(method, weights: dict, path: str | Path) -> None:
+    """Load a checkpoint's 'model' into `method`, strictly except for keys the method itself leaves out
+    of its state_dict (frozen CLIP towers); a mismatch raises CheckpointError naming the file."""
     own_keys = set(method.state_dict())
-    missing, unexpected = method.load_state_dict(state["model"], strict=False)
+    missing, unexpected = method.load_state_dict(weights, strict=False)
     missing = [k for k in missing if k in own_keys]
     if missing or unexpected:
         raise CheckpointError(
-            f"{path}: weights do not fit method {config['method']['name']!r}: "
+            f"{path}: weights do not fit method {type(method).__name__}: "
             f"missing {missing[:5]}{'...' if len(missing) > 5 else ''}, unexpected {unexpected[:5]}"
         )
+
+
+def load_model(path: str | Path, map_location: str | torch.device = "cpu"):
+    """Rebuild the method from a checkpoint's saved config and load its weights; returned in eval mode."""
+    state = load_checkpoint(path, map_location=map_location)
+    method = build_method(config_of(path, state))
+    load_weights(method, state["model"], path)
     return method.to(torch.device(map_location)).eval()

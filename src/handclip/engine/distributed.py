@@ -13,6 +13,8 @@ import torch
 import torch.distributed as dist
 from torch import nn
 
+from handclip.engine.config import ConfigError
+
 
 @dataclass(frozen=True)
 class DistInfo:
@@ -70,7 +72,7 @@ def wrap(module: nn.Module, info: DistInfo, sync_batchnorm: bool = False, find_u
         return module
     if sync_batchnorm:
         if info.device.type != "cuda":
-            raise ValueError("train.sync_batchnorm=true needs CUDA processes: torch's SyncBatchNorm has no CPU "
+            raise ConfigError("train.sync_batchnorm=true needs CUDA processes: torch's SyncBatchNorm has no CPU "
                              "implementation; set train.sync_batchnorm=false for gloo/CPU runs")
         module = nn.SyncBatchNorm.convert_sync_batchnorm(module)
     device_ids = [info.device.index] if info.device.type == "cuda" else None

@@ -22,8 +22,10 @@ from tqdm import tqdm
 
 from handclip.data import build_dataset, collate
 from handclip.engine import distributed
-from handclip.engine.checkpoint import build_method, capture_rng, load_checkpoint, restore_rng, save_checkpoint
-from handclip.engine.config import save_config, with_defaults
+from handclip.engine.checkpoint import (
+    build_method, capture_rng, load_checkpoint, load_weights, restore_rng, save_checkpoint,
+)
+from handclip.engine.config import ConfigError, save_config, with_defaults
 from handclip.engine.evaluate import build_entry, dataset_label, evaluate
 from handclip.engine.logs import RunLogger
 
@@ -67,7 +69,7 @@ def build_optimizer(params, cfg: dict) -> torch.optim.Optimizer:
         return torch.optim.Adam(params, **kwargs)
     if name == "adamw":
         return torch.optim.AdamW(params, **kwargs)
-    raise ValueError(f"train.optimizer.name must be adam or adamw, got {name!r}")
+    raise ConfigError(f"train.optimizer.name must be adam or adamw, got {name!r}")
 
 
 def build_scheduler(optimizer: torch.optim.Optimizer, cfg: dict):
@@ -78,7 +80,7 @@ def build_scheduler(optimizer: torch.optim.Optimizer, cfg: dict):
     if name == "step":
         return torch.optim.lr_scheduler.StepLR(optimizer, step_size=int(cfg.get("step_size", 1)),
                                                gamma=float(cfg.get("gamma", 0.1)))
-    raise ValueError(f"train.scheduler.name must be step or none, got {name!r}")
+    raise ConfigError(f"train.scheduler.name must be step or none, got {name!r}")
 
 
 def autocast(mode: str, device: torch.device):
@@ -86,9 +88,9 @@ def autocast(mode: str, device: torch.device):
     if mode in (None, "none"):
         return contextlib.nullcontext()
     if mode == "fp16" and device.type != "cuda":
-        raise ValueError("train.amp=fp16 needs CUDA; use train.amp=bf16 on CPU")
+        raise ConfigError("train.amp=fp16 needs CUDA; use train.amp=bf16 on CPU")
     if mode not in ("bf16", "fp16"):
-        raise ValueError(f"train.amp must be none, bf16 or fp16, got {mode!r}")
+        raise ConfigError(f"train.amp must be none, bf16 or fp16, got {mode!r}")
     return torch.autocast(device.type, dtype=torch.bfloat16 if mode == "bf16" else torch.float16)
 
 
@@ -152,7 +154,7 @@ class Trainer:
     def _restore(self) -> tuple[int, int]:
         """Load the resume checkpoint into every component; returns (epoch, batch_in_epoch)."""
         state = load_checkpoint(self.resume_from, map_location=self.device)
-        self.method.load_state_dict(state["model"], strict=False)
+        load_weights(self.method, state["model"], self.resume_from)
         self.optimizer.load_state_dict(state["optimizer"])
         if self.scheduler is not None and state.get("scheduler") is not None:
             self.scheduler.load_state_dict(state["scheduler"])
@@ -175,6 +177,7 @@ class Trainer:
         self.optimizer = build_optimizer(self.params, self.tcfg["optimizer"])
         self.scheduler = build_scheduler(self.optimizer, self.tcfg["scheduler"])
         amp = self.tcfg["amp"]
+        autocast(amp, self.device)  # a bad train.amp fails here, before any data is built
         self.scaler = torch.amp.GradScaler("cuda") if amp == "fp16" and self.device.type == "cuda" else None
         self.dataset = build_dataset(**self.config["data"]["train"])
         self.sampler = DistributedSampler(self.dataset, num_replicas=self.info.world_size, rank=self.info.rank,
@@ -182,7 +185,7 @@ class Trainer:
         self.batch_size = int(self.tcfg["batch_size"])
         self.steps_per_epoch = len(self.sampler) // self.batch_size
         if self.steps_per_epoch == 0:
-            raise ValueError(f"training set has {len(self.dataset)} samples per {self.info.world_size} process(es): "
+            raise ConfigError(f"training set has {len(self.dataset)} samples per {self.info.world_size} process(es): "
                              f"fewer than one batch of train.batch_size={self.batch_size}")
         self.step = 0
         seed_everything(seed + self.info.rank)  # per-rank randomness (dropout) after identical initialisation
