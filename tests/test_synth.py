@@ -89,6 +89,7 @@ def test_visible_keypoints_project_inside_mask(samples):
         assert s["mask"][px[s["valid"], 1], px[s["valid"], 0]].all()
         vis.append(s["valid"].mean())
     assert 0.3 < np.mean(vis) < 1.0  # some joints hidden, most seen
+    assert build_dataset("synth", n=1, size=SIZE, valid="all")[0]["valid"].all()
 
 
 def test_visibility_rule_hand_computed():
@@ -202,9 +203,10 @@ def test_export_command_round_trip(tmp_path):
     live = build_dataset("synth", domain="lowlight", n=3, size=64, side="both")
     for i in range(3):
         a, b = folder[i], live[i]
-        assert a["side"] == b["side"] and a["style"] == b["style"]
+        assert a["side"] == b["side"] and a["style"] == b["style"] and np.array_equal(a["valid"], b["valid"])
         assert np.array_equal(a["image"], b["image"])
         assert np.allclose(a["uv"], b["uv"], atol=0.01) and np.allclose(a["xyz"], b["xyz"], atol=0.01)
+    assert build_dataset("synth_folder", root=str(out), size=64, valid="all")[0]["valid"].all()
     del meta["samples"][1]["verts"]
     (out / "annotations.json").write_text(json.dumps(meta))
     with pytest.raises(MalformedDataError, match="annotations.json.*sample 1.*verts"):
@@ -219,3 +221,5 @@ def test_bad_arguments_raise_clear_errors():
         build_dataset("synth", domain="nope")
     with pytest.raises(ValueError, match="side"):
         build_dataset("synth", side="up")
+    with pytest.raises(ValueError, match="valid"):
+        build_dataset("synth", valid="some")

@@ -5,8 +5,9 @@ generator is seeded from them), so any worker, any epoch and any machine renders
 Left hands (side='left', or half of them with side='both') are rendered as mirrored right hands:
 `view(i)` gives that left-hand view (what the export writes to disk), `__getitem__` mirrors it back
 to the right hand every model sees, with 'side' = 'left', as the real-data readers do.
-'valid' is keypoint visibility from the z-buffer (see handclip.data.synth.scene); all 21 'xyz'
-and 'uv' labels are exact whether visible or not.
+'valid' is keypoint visibility from the z-buffer (see handclip.data.synth.scene), or all True with
+valid='all'; all 21 'xyz' and 'uv' labels are exact whether visible or not, so losses that mask
+joints by 'valid' should train on synthetic data with valid='all'.
 """
 
 from __future__ import annotations
@@ -22,6 +23,8 @@ from handclip.data.synth.scene import render_sample
 from handclip.skeleton import mirror_image, mirror_K, mirror_uv, mirror_xyz
 
 SIDES = ("right", "left", "both")
+# 'valid' = z-buffer visibility (like RHD's flags), or 'all': every joint, since all 21 labels are exact
+VALID = ("visible", "all")
 
 
 def mirror_sample(sample: dict) -> dict:
@@ -43,10 +46,13 @@ class SynthHands(torch.utils.data.Dataset):
     """n rendered hands of one named domain (handclip.data.synth.domains), size x size RGB crops."""
 
     def __init__(self, domain: str = "source", n: int = 1000, size: int = 256, seed: int = 0, side: str = "right",
-                 mask: bool = False):
+                 mask: bool = False, valid: str = "visible"):
         get_domain(domain)  # unknown names fail here, not in a worker
         if side not in SIDES:
             raise ValueError(f"synth: side must be one of {SIDES}, got {side!r}")
+        if valid not in VALID:
+            raise ValueError(f"synth: valid must be one of {VALID}, got {valid!r}")
+        self.valid = valid
         if n < 1 or size < 16:
             raise ValueError(f"synth: need n >= 1 and size >= 16, got n={n}, size={size}")
         self.domain, self.n, self.size, self.seed, self.side, self.mask = domain, int(n), int(size), int(seed), side, mask
@@ -67,7 +73,8 @@ class SynthHands(torch.utils.data.Dataset):
             raise IndexError(f"synth: index {index} out of range [0, {self.n})")
         r = render_sample(self.domain, np.random.default_rng([self.seed, self._key, index]), self.size)
         sample = {
-            "image": r["image"], "K": r["K"], "xyz": r["xyz"], "uv": r["uv"], "valid": r["valid"],
+            "image": r["image"], "K": r["K"], "xyz": r["xyz"], "uv": r["uv"],
+            "valid": r["valid"] if self.valid == "visible" else np.ones(21, bool),
             "side": self.side_of(index), "verts": r["verts"], "domain": self.domain, "style": r["style"],
             "index": int(index),
         }
@@ -82,6 +89,6 @@ class SynthHands(torch.utils.data.Dataset):
 
 @register("synth")
 def build_synth(domain: str = "source", n: int = 1000, size: int = 256, seed: int = 0, side: str = "right",
-                mask: bool = False) -> SynthHands:
+                mask: bool = False, valid: str = "visible") -> SynthHands:
     """Factory of build_dataset('synth', ...)."""
-    return SynthHands(domain=domain, n=n, size=size, seed=seed, side=side, mask=mask)
+    return SynthHands(domain=domain, n=n, size=size, seed=seed, side=side, mask=mask, valid=valid)

@@ -7,6 +7,7 @@ import numpy as np
 from handclip.data import register
 from handclip.data.io import MalformedDataError, check_shape, load_image, load_json, require_dir, require_file, require_keys
 from handclip.data.reader import HandReader
+from handclip.data.synth.dataset import VALID
 from handclip.data.synth.export import ANNOTATIONS, FORMAT
 
 LAYOUT = "  annotations.json (format handclip-synth/1), images/*.png  (written by `handclip synth`)"
@@ -17,8 +18,12 @@ class SynthFolder(HandReader):
 
     name = "synth_folder"
 
-    def __init__(self, root, size: int = 256, crop: str = "full", margin: float = 1.5, augment=None):
+    def __init__(self, root, size: int = 256, crop: str = "full", margin: float = 1.5, augment=None,
+                 valid: str = "visible"):
         super().__init__(size=size, crop=crop, margin=margin, augment=augment)
+        if valid not in VALID:
+            raise ValueError(f"synth_folder: valid must be one of {VALID}, got {valid!r}")
+        self.all_valid = valid == "all"
         self.root = require_dir(root, "synthetic export", LAYOUT)
         path = require_file(self.root / ANNOTATIONS, "synthetic export", LAYOUT)
         meta = load_json(path)
@@ -42,13 +47,14 @@ class SynthFolder(HandReader):
             "K": rec["K"],
             "xyz": rec["xyz"],
             "verts": rec["verts"],
-            "valid": rec["valid"].astype(bool),
+            "valid": np.ones(21, bool) if self.all_valid else rec["valid"].astype(bool),
             "side": rec["side"],
             "extra": {"style": rec["style"], "domain": rec["domain"]},
         }
 
 
 @register("synth_folder")
-def build_synth_folder(root, size: int = 256, crop: str = "full", margin: float = 1.5, augment=None) -> SynthFolder:
-    """Factory of build_dataset('synth_folder', root=...)."""
-    return SynthFolder(root, size=size, crop=crop, margin=margin, augment=augment)
+def build_synth_folder(root, size: int = 256, crop: str = "full", margin: float = 1.5, augment=None,
+                       valid: str = "visible") -> SynthFolder:
+    """Factory of build_dataset('synth_folder', root=...); valid as for 'synth' ('visible' or 'all')."""
+    return SynthFolder(root, size=size, crop=crop, margin=margin, augment=augment, valid=valid)
