@@ -262,7 +262,8 @@ class Trainer:
                 "curves": None if curves is None else str(curves), "val": results}
 
     def _run_epoch(self, epoch: int, skip: int) -> None:
-        """One pass over the epoch's batches from position `skip`, with tqdm, logs and step checkpoints."""
+        """One pass over the epoch's batches from position `skip`, with tqdm (the bar's ETA is the epoch's,
+        run_eta that of the whole run at this epoch's pace), logs and step checkpoints."""
         self.method.train()
         every = int(self.tcfg["save_every_steps"] or 0)
         log_every = max(1, int(self.tcfg["log_every"]))
@@ -273,10 +274,13 @@ class Trainer:
             for position, batch in enumerate(self.loader(epoch, skip), start=skip):
                 terms = self.train_step(to_device(batch, self.device), epoch)
                 bar.update(1)
-                bar.set_postfix(loss=f"{terms['loss']:.4g}")
+                done = position + 1 - skip
+                left = (int(self.tcfg["epochs"]) - epoch) * self.steps_per_epoch - position - 1
+                eta = tqdm.format_interval((time.perf_counter() - tic) / done * left)
+                bar.set_postfix(loss=f"{terms['loss']:.4g}", run_eta=eta)
                 if self.step % log_every == 0:
                     elapsed = max(time.perf_counter() - tic, 1e-9)
-                    speed = (position + 1 - skip) * self.batch_size * self.info.world_size / elapsed
+                    speed = done * self.batch_size * self.info.world_size / elapsed
                     self.log.train(self.step, epoch, terms | {"lr": self.optimizer.param_groups[0]["lr"],
                                                               "samples_per_s": speed})
                 if every and self.step % every == 0 and position + 1 < self.steps_per_epoch:
