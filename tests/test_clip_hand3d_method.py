@@ -148,3 +148,12 @@ def test_ablation_switches_build_and_train(switch):
         assert all(p.grad is None for p in model.mesh.pyramid.parameters())
     if not switch.get("sparse_to_dense", True):
         assert model.mesh.up1.shape == (1360, 1360) and torch.equal(model.mesh.up1, torch.eye(1360))
+
+
+def test_prepare_batch_resizes_crops_with_their_intrinsics():
+    model = build("clip_hand3d", clip_loss=False, **{**TINY, "input_size": 32})
+    batch = template_batch(2)  # 64 px crops
+    image, K, uv, scale = model.prepare_batch(batch)
+    assert image.shape == (2, 3, 32, 32) and scale == 0.5
+    assert torch.allclose(project(batch["xyz"], K), uv, atol=1e-4)  # labels follow the resized crop
+    assert torch.allclose(uv, (batch["uv"] + 0.5) / 2 - 0.5, atol=1e-5)

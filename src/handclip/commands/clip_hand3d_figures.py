@@ -50,7 +50,7 @@ def run(args) -> int:
     batch = collate([data[i] for i in range(args.n)])
     args.out.mkdir(parents=True, exist_ok=True)
     with torch.no_grad():
-        out = model(model._prepare(batch)[0])
+        out = model(model.prepare_batch(batch)[0])
         pred = model.predict(batch)
         report = {"source": origin, "domain": args.domain, "n": args.n}
         if model.matching is not None:

@@ -133,8 +133,8 @@ class ClipHand3D(Method):
         out["features"] = feats
         return out
 
-    def _prepare(self, batch: dict):
-        """Float image at input_size, and the crop intrinsics and uv rescaled with it; the scale factor."""
+    def prepare_batch(self, batch: dict):
+        """(float image at input_size, crop intrinsics and uv rescaled with it, the scale factor) of a batch."""
         image = batch["image"].permute(0, 3, 1, 2).float() / 255.0
         size = image.shape[-1]
         K = batch["K"].float()
@@ -175,7 +175,7 @@ class ClipHand3D(Method):
         if self.matching is None:
             raise ValueError("this clip_hand3d model was built with clip_loss=false: it has no text side")
         if out is None:
-            out = self(self._prepare(batch)[0])
+            out = self(self.prepare_batch(batch)[0])
         wx, wy, wz = prompts if prompts is not None else self.joint_prompts(batch)
         tokens, mask = self.text_tower().text_token_features(list(wx) + list(wy) + list(wz))
         return self.matching(out, tokens.float(), mask)
@@ -185,7 +185,7 @@ class ClipHand3D(Method):
         if self.pretrained and not bool(self.pretrained_loaded):
             self.encoder.load_pretrained(self.pretrained)
             self.pretrained_loaded.fill_(True)
-        image, K, uv, _ = self._prepare(batch)
+        image, K, uv, _ = self.prepare_batch(batch)
         out = self(image)
         xyz = batch["xyz"].float()
         d = xyz[..., 2:] - xyz[:, :1, 2:]
@@ -229,7 +229,7 @@ class ClipHand3D(Method):
     @torch.no_grad()
     def predict(self, batch: dict) -> dict[str, torch.Tensor]:
         """Wrist-relative 'xyz' and 'verts' in mm, 'uv' crop pixels (see the module docstring for the depth)."""
-        image, K, _, s = self._prepare(batch)
+        image, K, _, s = self.prepare_batch(batch)
         out = self(image)
         uvd = self.codec.decode(out["uvd"])
         xyz = uvd_to_xyz(uvd, K, root_depth_from_bone(uvd, K, self.ref_bone_mm))
