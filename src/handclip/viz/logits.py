@@ -10,7 +10,8 @@ from handclip.viz.save import save_figure
 
 
 def save_logits_png(path, matrices: dict[str, np.ndarray], title: str) -> Path:
-    """One heatmap per (B, B) matrix (rows: pose/image features, columns: texts); a diagonal means matches."""
+    """One heatmap per (B, B) matrix (rows: pose/image features, columns: text or CLIP features); a bright
+    diagonal means each sample matches its own."""
     from matplotlib.figure import Figure
 
     fig = Figure(figsize=(4.2 * len(matrices), 4.0))
@@ -22,7 +23,7 @@ def save_logits_png(path, matrices: dict[str, np.ndarray], title: str) -> Path:
         ax.set_xticks(ticks)
         ax.set_yticks(ticks)
         ax.set_title(name, fontsize=10)
-        ax.set_xlabel("text")
+        ax.set_xlabel("text / CLIP feature")
         ax.set_ylabel("sample")
         fig.colorbar(im, ax=ax, fraction=0.046, pad=0.04)
     fig.suptitle(title)
