@@ -109,7 +109,7 @@ _ARM_CENTRE = np.array([-6.0, 0.0, 1.5])
 _ARM_RADII = np.array([15.0, 27.0])
 
 
-def forearm(template: HandTemplate, length: float = 260.0, sides: int = 16, rings: int = 7) -> tuple[np.ndarray, np.ndarray]:
+def forearm(template: HandTemplate, length: float = 400.0, sides: int = 12, rings: int = 16) -> tuple[np.ndarray, np.ndarray]:
     """An open tapered elliptic tube (vertices, faces) continuing the wrist along +y, for realistic crops.
 
     Faces wind like the hand's (outward normals by the right-hand rule), so back-face culling applies.

@@ -140,16 +140,17 @@ def sample_wrist(rng: np.random.Generator) -> np.ndarray:
     return rot_y(rng.uniform(-25, 15)) @ rot_x(rng.uniform(-50, 45))
 
 
-def sample_orientation(rng: np.random.Generator, max_arm_towards_camera: float = 0.3) -> np.ndarray:
+def sample_orientation(rng: np.random.Generator, arm_depth: tuple[float, float] = (-0.3, 0.6)) -> np.ndarray:
     """Camera-from-glTF rotation (3, 3): palm or back to the camera, tilted, any in-plane angle (arm mostly low).
 
-    The forearm (glTF +y) comes from a body behind or beside the hand, so orientations pointing it
-    at the camera (z component below -max_arm_towards_camera) are redrawn.
+    The forearm (glTF +y) comes from a body behind or beside the hand and leaves the crop: orientations
+    whose forearm depth component (towards +z, away from the camera) falls outside `arm_depth`
+    are redrawn, so the arm neither points at the camera nor shrinks to a visible stump.
     """
     while True:
         roll = rng.normal(0, 55) if rng.random() < 0.7 else rng.uniform(-180, 180)
         R = rot_z(roll) @ rot_x(rng.uniform(-55, 55)) @ rot_y(rng.uniform(-180, 180)) @ GLTF_TO_VIEW
-        if R[2, 1] >= -max_arm_towards_camera:
+        if arm_depth[0] <= R[2, 1] <= arm_depth[1]:
             return R
 
 
