@@ -9,29 +9,15 @@ and batch 8, median of repeated calls after a warm-up. Prints one JSON document 
 from __future__ import annotations
 
 import argparse
-import json
 import platform
-import statistics
-import time
 from pathlib import Path
 
 import torch
+from _output import emit
+from _timing import images_per_second
 
 from handclip.engine.checkpoint import build_method
 from handclip.engine.config import load_config
-
-
-def images_per_second(model, batch: int, size: int, min_seconds: float) -> float:
-    """Median images/s over at least 3 timed calls (and at least min_seconds), after one warm-up call."""
-    x = torch.rand(batch, 3, size, size)
-    with torch.inference_mode():
-        model(x)
-        times, start = [], time.perf_counter()
-        while len(times) < 3 or time.perf_counter() - start < min_seconds:
-            t0 = time.perf_counter()
-            model(x)
-            times.append(time.perf_counter() - t0)
-    return batch / statistics.median(times)
 
 
 def bench(config: str, batches: list[int], min_seconds: float) -> dict:
@@ -59,11 +45,7 @@ def main() -> None:
     rows = [bench(c, args.batches, args.min_seconds) for c in args.configs]
     result = {"benchmark": "clip_hand3d_inference", "device": "cpu", "threads": args.threads,
               "cpu": platform.processor() or platform.machine(), "torch": torch.__version__, "results": rows}
-    text = json.dumps(result, indent=1)
-    print(text)
-    if args.out:
-        args.out.parent.mkdir(parents=True, exist_ok=True)
-        args.out.write_text(text + "\n")
+    emit(result, args.out)
 
 
 if __name__ == "__main__":
