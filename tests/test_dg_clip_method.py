@@ -4,6 +4,7 @@ import pytest
 import torch
 
 from handclip.data.normal_augment import OPS, NormalAugment
+from handclip.geometry import bone_length
 from handclip.methods import build
 
 SIZE = 32
@@ -61,7 +62,10 @@ def test_clip_frozen_and_outside_the_weights():
 
 def test_rebuilt_method_predicts_without_clip():
     method = tiny()
-    method.training_step(dots_batch())  # sets the mm scale from the labels
+    method.training_step(dots_batch(seed=1))  # the mm scale: running mean of the labels' middle MCP-PIP bone
+    method.training_step(dots_batch(seed=2))
+    bones = torch.cat([bone_length(dots_batch(seed=s)["xyz"]) for s in (1, 2)])
+    assert method.hpe.bone_mm.item() == pytest.approx(bones.mean().item(), rel=1e-5)
     fresh = tiny()
     fresh.load_state_dict(method.state_dict())
     assert fresh._towers is None

@@ -115,12 +115,8 @@ class DGCLIP(Method):
     # ---- Method interface --------------------------------------------------------------------
     def _update_bone(self, bone: torch.Tensor) -> None:
         """Running mean of the training poses' middle MCP-PIP length: predict's mm scale."""
-        n = float(bone.numel())
-        total = self.bone_count + n
-        if self.bone_count.item() == 0:
-            self.hpe.bone_mm.copy_(bone.mean())
-        else:
-            self.hpe.bone_mm.copy_((self.hpe.bone_mm * self.bone_count + bone.sum()) / total)
+        total = self.bone_count + bone.numel()
+        self.hpe.bone_mm.copy_((self.hpe.bone_mm * self.bone_count + bone.sum()) / total)
         self.bone_count.copy_(total)
 
     def training_step(self, batch: dict) -> dict[str, torch.Tensor]:
