@@ -16,8 +16,9 @@ import resource
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
+
+from handclip.timing import images_per_second
 
 # every method's CPU-size and paper-size configs (the DG-CLIP baseline's inference model is DG-CLIP's f^HPE:
 # same network, so its numbers are DG-CLIP's; mean_pose has one size)
@@ -28,19 +29,6 @@ DEFAULT_CONFIGS = ["mean_pose/cpu", "dg_clip/cpu", "dg_clip/paper", "dg_clip/bas
 def _peak_mb() -> float:
     """Max resident set size of this process so far, MB (Linux reports KB)."""
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-
-def _time(fn, batch: int, min_seconds: float, max_iters: int) -> float:
-    """Images/s: one warm-up call, then repeats until min_seconds (at least 3), median per-call time."""
-    import statistics
-
-    fn()
-    times, start = [], time.perf_counter()
-    while len(times) < 3 or (time.perf_counter() - start < min_seconds and len(times) < max_iters):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return batch / statistics.median(times)
 
 
 def eager_worker(config: str, onnx_path: str, batches: list[int], threads: int, min_seconds: float) -> dict:
@@ -66,7 +54,7 @@ def eager_worker(config: str, onnx_path: str, batches: list[int], threads: int, 
             with torch.inference_mode():
                 model(images)
 
-        result["eager"][f"batch{batch}_images_per_s"] = _time(run, batch, min_seconds, 30)
+        result["eager"][f"batch{batch}_images_per_s"] = images_per_second(run, batch, min_seconds, 30)
     result["eager"]["peak_rss_mb"] = _peak_mb()
     path, names = export_onnx(method, onnx_path)
     result["onnx_mb"] = path.stat().st_size / 1e6
@@ -88,7 +76,7 @@ def ort_worker(onnx_path: str, size: int, batches: list[int], threads: int, min_
     rng = np.random.default_rng(0)
     for batch in batches:
         feed = {"image": rng.random((batch, 3, size, size), dtype=np.float32)}
-        out[f"batch{batch}_images_per_s"] = _time(lambda: session.run(None, feed), batch, min_seconds, 30)
+        out[f"batch{batch}_images_per_s"] = images_per_second(lambda: session.run(None, feed), batch, min_seconds, 30)
     out["peak_rss_mb"] = _peak_mb()
     return out
 

@@ -11,13 +11,14 @@ from __future__ import annotations
 import contextlib
 import os
 import sys
-import time
 import warnings
 from pathlib import Path
 
 import numpy as np
 import torch
 from torch import nn
+
+from handclip.timing import images_per_second
 
 PARITY_TOLERANCE = 1e-4
 ORT_LEVELS = ("disable", "basic", "extended", "all")
@@ -144,18 +145,6 @@ def parity(method, session, names: list[str], batch: int = 2) -> dict[str, float
     return {n: float(np.max(np.abs(r.float().numpy() - g))) if r.numel() else 0.0 for n, r, g in zip(names, ref, got)}
 
 
-def _images_per_second(fn, batch: int, min_seconds: float, max_iters: int) -> float:
-    """Images/s of fn() over one warm-up call then repeats until min_seconds or max_iters (median time)."""
-    fn()
-    times = []
-    start = time.perf_counter()
-    while len(times) < max_iters and (time.perf_counter() - start < min_seconds or len(times) < 3):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return batch / float(np.median(times))
-
-
 def compare_speed(method, session, batch: int = 1, min_seconds: float = 2.0, max_iters: int = 50) -> dict:
     """Images/s of eager PyTorch vs onnxruntime at one batch size (same images, same thread count)."""
     images = sample_images(int(method.input_size), batch, seed=2)
@@ -166,7 +155,7 @@ def compare_speed(method, session, batch: int = 1, min_seconds: float = 2.0, max
         with torch.inference_mode():
             model(images)
 
-    eager_ips = _images_per_second(eager, batch, min_seconds, max_iters)
-    ort_ips = _images_per_second(lambda: session.run(None, feed), batch, min_seconds, max_iters)
+    eager_ips = images_per_second(eager, batch, min_seconds, max_iters)
+    ort_ips = images_per_second(lambda: session.run(None, feed), batch, min_seconds, max_iters)
     return {"batch": batch, "eager_images_per_s": eager_ips, "onnxruntime_images_per_s": ort_ips,
             "speedup": ort_ips / eager_ips}
