@@ -51,8 +51,8 @@ class Domain:
 DOMAINS: dict[str, Domain] = {
     "source": Domain(
         hand_colors=("white", "peach", "light beige"), colors=("green", "white", "gray", "beige"),
-        color_weights=(0.7, 0.1, 0.1, 0.1), room_prob=0.0, texture_prob=0.0, intensity=(0.45, 0.7),
-        ambient=(0.1, 0.2), fill=(0.2, 0.4), spread_deg=30.0, tint=0.03, exposure=(0.8, 1.0),
+        color_weights=(0.7, 0.1, 0.1, 0.1), room_prob=0.0, texture_prob=0.0, intensity=(0.35, 0.6),
+        ambient=(0.08, 0.16), fill=(0.2, 0.4), spread_deg=30.0, tint=0.03, exposure=(0.8, 1.0),
         blur=(0.0, 0.4), motion_prob=0.0, read_noise=(0.5, 2.0), shot_noise=(0.0, 0.02), jpeg=(85, 95),
     ),
     "texture": Domain(
