@@ -62,6 +62,7 @@ def measure(domain: str, size: int, n: int, processes: int) -> dict:
 
 
 def main() -> int:
+    """Measure every domain with one and two processes; print (and optionally write) the JSON."""
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--n", type=int, default=200, help="images per measurement")
     p.add_argument("--size", type=int, default=224)

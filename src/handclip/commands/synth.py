@@ -8,6 +8,7 @@ HELP = "render N synthetic hands of a domain (source, texture, lowlight) to a fo
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Options of `handclip synth`."""
     parser.add_argument("--domain", default="source", help="domain preset: source, texture, lowlight")
     parser.add_argument("--n", type=int, required=True, help="number of images")
     parser.add_argument("--out", required=True, help="output folder (created)")
@@ -18,6 +19,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args) -> int:
+    """Render and export; the heavy imports stay here so `handclip --help` is fast."""
     from handclip.data.synth.dataset import SynthHands
     from handclip.data.synth.export import CONTACT_SHEET, export
 
