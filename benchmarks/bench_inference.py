@@ -81,6 +81,26 @@ def ort_worker(onnx_path: str, size: int, batches: list[int], threads: int, min_
     return out
 
 
+def plot(report: dict, path: Path) -> None:
+    """Bar chart next to the JSON: images/s per config, eager vs onnxruntime, one panel per batch size."""
+    from matplotlib.figure import Figure
+
+    rows = [r for r in report["results"] if "onnxruntime" in r]
+    fig = Figure(figsize=(5 * len(report["batches"]), 4.2))
+    for ax, batch in zip(fig.subplots(1, len(report["batches"]), squeeze=False)[0], report["batches"]):
+        key = f"batch{batch}_images_per_s"
+        x = range(len(rows))
+        ax.bar([i - 0.2 for i in x], [r["eager"][key] for r in rows], 0.4, label="eager PyTorch")
+        ax.bar([i + 0.2 for i in x], [r["onnxruntime"][key] for r in rows], 0.4, label="onnxruntime")
+        ax.set_xticks(list(x), [r["config"] for r in rows], rotation=30, ha="right", fontsize=8)
+        ax.set_yscale("log")
+        ax.set_ylabel("images / s")
+        ax.set_title(f"batch {batch}, {report['threads']} thread(s)")
+        ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+
+
 def _child(args: list[str]) -> dict:
     """Run this script as a worker process and parse the JSON it prints last."""
     proc = subprocess.run([sys.executable, __file__, *args], capture_output=True, text=True)
@@ -142,6 +162,7 @@ def main() -> int:
     if args.out:
         args.out.parent.mkdir(parents=True, exist_ok=True)
         args.out.write_text(text + "\n")
+        plot(report, args.out.with_suffix(".png"))
     return 0
 
 
