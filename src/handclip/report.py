@@ -131,8 +131,10 @@ def write_report(summary: dict, out_dir: Path, wall_s: float) -> Path:
     lines += [f"![3D {label}]({rel(p)})" for label, p in poses.items()]
     lines += ["", "## Logits matrices", ""]
     if logits:
-        lines += [f"Similarity of pose/image features (rows) and text features (columns) for {plan['logits_batch']} "
-                  f"images of `{domains[-1]}`; a bright diagonal means each sample matches its own prompt.", ""]
+        lines += [f"{plan['logits_batch']} images of `{domains[-1]}`. CLIP-Hand3D: pose-aware features (rows) against "
+                  "the text features of each image's joint-order prompts (columns), one matrix per axis. DG-CLIP: "
+                  "negative L1 distance between each image's Branch2 embedding e1' and every image's CLIP embedding "
+                  "e2' (image tower plus a style prompt). A bright diagonal means each sample matches its own.", ""]
         lines += [f"![logits {k}]({rel(p)})" for k, p in logits.items()]
     else:
         lines += ["No method in this run exposes logits matrices."]
