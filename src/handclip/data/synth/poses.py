@@ -59,7 +59,6 @@ def articulate(finger_curl, thumb, spread, rng: np.random.Generator, noise: floa
     """Local rotations (..., 25, 3, 3) from finger curls (..., 4), thumb angles (..., 4) and spread (...,)."""
     finger_curl = np.asarray(finger_curl, np.float64)
     batch = finger_curl.shape[:-1]
-    rot = np.broadcast_to(np.eye(3), batch + (NUM_RIG_JOINTS, 3, 3)).copy()
     c = finger_curl[..., None]  # (..., 4, 1)
     flex = OPEN_FLEX + c * (FIST_FLEX - OPEN_FLEX) + rng.normal(0, noise, batch + (4, 3))
     flex[..., 2] = np.where(rng.random(batch + (4,)) < 0.8, 0.65 * flex[..., 1], flex[..., 2])  # DIP follows PIP
@@ -67,15 +66,16 @@ def articulate(finger_curl, thumb, spread, rng: np.random.Generator, noise: floa
     abd = SPREAD * np.asarray(spread)[..., None] * (1 - 0.7 * finger_curl) + rng.normal(0, 3, batch + (4,))
     cup = np.array([0.0, 0.0, 4.0, 8.0]) * finger_curl  # ring and little metacarpals fold with the fist
     fingers = np.asarray(FINGER_RIG)  # (4, 4) rig joints
-    rot[..., fingers[:, 0], :, :] = rot_x(-cup)
-    bend = rot_x(-flex)  # (..., 4, 3, 3, 3): MCP, PIP, DIP of each finger
-    rot[..., fingers[:, 1], :, :] = rot_y(abd) @ bend[..., 0, :, :]
-    rot[..., fingers[:, 2], :, :] = bend[..., 1, :, :]
-    rot[..., fingers[:, 3], :, :] = bend[..., 2, :, :]
     thumb = np.asarray(thumb, np.float64)
-    rot[..., THUMB_RIG[0], :, :] = rot_y(thumb[..., 1]) @ rot_x(-thumb[..., 0])
-    rot[..., THUMB_RIG[1], :, :] = rot_x(-thumb[..., 2])
-    rot[..., THUMB_RIG[2], :, :] = rot_x(-thumb[..., 3])
+    # every joint turns about its local y (spread), then its local x (flexion: negative angles)
+    ax, ay = np.zeros(batch + (NUM_RIG_JOINTS,)), np.zeros(batch + (NUM_RIG_JOINTS,))
+    ax[..., fingers[:, 0]] = -cup
+    for k in range(3):  # MCP, PIP, DIP
+        ax[..., fingers[:, k + 1]] = -flex[..., k]
+    ay[..., fingers[:, 1]] = abd
+    ax[..., list(THUMB_RIG)] = -thumb[..., [0, 2, 3]]
+    ay[..., THUMB_RIG[0]] = thumb[..., 1]
+    rot = rot_y(ay) @ rot_x(ax)
     return rot
 
 
@@ -147,11 +147,13 @@ def sample_orientation(rng: np.random.Generator, arm_depth: tuple[float, float] 
     whose forearm depth component (towards +z, away from the camera) falls outside `arm_depth`
     are redrawn, so the arm neither points at the camera nor shrinks to a visible stump.
     """
-    while True:
-        roll = rng.normal(0, 55) if rng.random() < 0.7 else rng.uniform(-180, 180)
-        R = rot_z(roll) @ rot_x(rng.uniform(-55, 55)) @ rot_y(rng.uniform(-180, 180)) @ GLTF_TO_VIEW
-        if arm_depth[0] <= R[2, 1] <= arm_depth[1]:
-            return R
+    while True:  # candidates in batches of 8; the first acceptable one wins
+        upright = rng.random(8) < 0.7
+        roll = np.where(upright, rng.normal(0, 55, 8), rng.uniform(-180, 180, 8))
+        R = rot_z(roll) @ rot_x(rng.uniform(-55, 55, 8)) @ rot_y(rng.uniform(-180, 180, 8)) @ GLTF_TO_VIEW
+        ok = np.flatnonzero((R[:, 2, 1] >= arm_depth[0]) & (R[:, 2, 1] <= arm_depth[1]))
+        if ok.size:
+            return R[ok[0]]
 
 
 def sample_intrinsics(rng: np.random.Generator, size: int) -> np.ndarray:

@@ -16,11 +16,12 @@ FAR = 1e5  # mm from the scene to the virtual light camera
 
 def light_frame(direction: np.ndarray) -> np.ndarray:
     """Rows (a, b, -d): an orthonormal frame looking from the light (towards -direction)."""
-    d = direction / np.linalg.norm(direction)
-    helper = np.array([1.0, 0.0, 0.0]) if abs(d[0]) < 0.9 else np.array([0.0, 1.0, 0.0])
-    a = np.cross(helper, d)
+    dx, dy, dz = np.asarray(direction, np.float64) / np.linalg.norm(direction)
+    # a = helper x d with helper the x axis (or y when d is near x); b = -d x a
+    a = np.array([0.0, -dz, dy]) if abs(dx) < 0.9 else np.array([dz, 0.0, -dx])
     a /= np.linalg.norm(a)
-    return np.stack([a, np.cross(-d, a), -d])
+    b = -np.array([dy * a[2] - dz * a[1], dz * a[0] - dx * a[2], dx * a[1] - dy * a[0]])
+    return np.stack([a, b, -np.array([dx, dy, dz])])
 
 
 def lit_fraction(verts: np.ndarray, faces: np.ndarray, direction: np.ndarray, grid: int = 96,
