@@ -93,7 +93,7 @@ class Predictor:
             if faces is None:
                 from handclip.data.synth.mesh import load_template
 
-                faces = load_template()[1]
+                faces = load_template().faces
             self._faces = np.asarray(faces.cpu() if isinstance(faces, torch.Tensor) else faces)
         return self._faces if self._faces.max() < num_verts else None
 
