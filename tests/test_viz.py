@@ -1,0 +1,38 @@
+"""Skeleton overlays: bones take their finger's colour, invalid joints are skipped, inputs stay untouched."""
+
+import numpy as np
+import pytest
+
+from handclip.viz import draw_skeleton
+from handclip.viz.colours import FINGER_RGB
+
+
+def fan_hand() -> np.ndarray:
+    """Wrist at (50, 90); each finger a vertical line of 4 joints at u = 10, 30, 50, 70, 90."""
+    uv = np.zeros((21, 2))
+    uv[0] = (50, 90)
+    for finger in range(5):
+        for k in range(4):
+            uv[1 + 4 * finger + k] = (10 + 20 * finger, 60 - 15 * k)
+    return uv
+
+
+def test_bones_take_their_finger_colour_and_input_is_untouched():
+    image = np.zeros((100, 100, 3), np.uint8)
+    out = draw_skeleton(image, fan_hand(), thickness=3)
+    assert image.max() == 0
+    for finger in range(5):  # midway between the finger's 2nd and 3rd joints
+        u, v = 10 + 20 * finger, round(60 - 22.5)
+        assert tuple(out[v, u]) == FINGER_RGB[finger]
+
+
+def test_invalid_joints_and_their_bones_are_not_drawn():
+    valid = np.ones(21, bool)
+    valid[13:17] = False  # the ring finger
+    out = draw_skeleton(np.zeros((100, 100, 3), np.uint8), fan_hand(), valid=valid, thickness=1)
+    assert out[10:65, 68:73].max() == 0 and out[10:65, 48:53].max() > 0
+
+
+def test_bad_shape_is_rejected():
+    with pytest.raises(ValueError, match=r"\(21, 2\)"):
+        draw_skeleton(np.zeros((10, 10, 3), np.uint8), np.zeros((20, 2)))
