@@ -45,9 +45,11 @@ def sensor_noise(img: np.ndarray, rng: np.random.Generator, read_sigma: float, s
     y, x0 = rng.integers(0, bank.shape[0] - h + 1), rng.integers(0, bank.shape[1] - w + 1)
     sy, sx = (1, -1)[rng.integers(2)], (1, -1)[rng.integers(2)]
     noise = bank[y:y + h, x0:x0 + w][::sy, ::sx][..., rng.permutation(3)]
-    x = img.astype(np.float32)
-    sigma = np.sqrt(read_sigma**2 + shot * x)
-    return np.clip(x + sigma * noise + 0.5, 0, 255).astype(np.uint8)
+    sigma = np.sqrt(read_sigma**2 + shot * np.arange(256, dtype=np.float32))  # per grey level
+    x = sigma[img] * noise
+    x += img
+    x += 0.5
+    return np.clip(x, 0, 255, out=x).astype(np.uint8)
 
 
 def jpeg(img: np.ndarray, quality: int) -> np.ndarray:

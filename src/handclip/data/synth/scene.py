@@ -119,8 +119,8 @@ def render_sample(domain: str, rng: np.random.Generator, size: int = 224) -> dic
     lit = np.ones((len(verts), len(style.light_dirs)))
     lit[:, 0] = lit_fraction(verts, faces, style.light_dirs[0])  # the key light casts shadows
     colors = to_srgb8(interpolate(frags, faces, shade(verts, normals, albedo, light, lit)))
-    bg = backgrounds.background(style.words["color"], style.words["background"], rng, size, style.texture_prob)
-    bg = np.clip(bg * style.exposure, 0, 255).astype(np.uint8)
+    bg = backgrounds.background(style.words["color"], style.words["background"], rng, size, style.texture_prob,
+                                style.exposure)
     image, mask = composite(bg, frags, colors)
     image = effects.gaussian_blur(image, style.blur)
     image = effects.motion_blur(image, *style.motion)

@@ -24,7 +24,7 @@ def light_frame(direction: np.ndarray) -> np.ndarray:
     return np.stack([a, b, -np.array([dx, dy, dz])])
 
 
-def lit_fraction(verts: np.ndarray, faces: np.ndarray, direction: np.ndarray, grid: int = 96,
+def lit_fraction(verts: np.ndarray, faces: np.ndarray, direction: np.ndarray, grid: int = 64,
                  bias: float = 6.0) -> np.ndarray:
     """Per vertex 1.0 when nothing lies between it and the light (more than `bias` mm closer), else 0.0."""
     local = verts @ light_frame(direction).T
