@@ -92,7 +92,7 @@ def _albedo(style: Style, rng: np.random.Generator) -> tuple[np.ndarray, np.ndar
 
 
 def render_sample(domain: str, rng: np.random.Generator, size: int = 224) -> dict:
-    """A right-hand sample: image, mask (hand+forearm), K, xyz, uv, verts, valid, style, pose kind."""
+    """A right-hand sample: image, mask (hand+forearm), K, xyz, uv, verts, valid, style."""
     t = load_template()
     pose = sample_pose(t, rng)
     local = pose.local_rot.copy()
@@ -132,7 +132,7 @@ def render_sample(domain: str, rng: np.random.Generator, size: int = 224) -> dic
     return {
         "image": image, "mask": mask, "K": K.astype(np.float32), "xyz": joints.astype(np.float32),
         "uv": uv.astype(np.float32), "valid": valid, "verts": hand.astype(np.float32),
-        "style": dict(style.words), "pose": pose.kind,
+        "style": dict(style.words),
     }
 
 
