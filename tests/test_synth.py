@@ -25,7 +25,7 @@ SIZE = 96
 @pytest.fixture(scope="module")
 def samples():
     """Six samples per domain at 96 px, with masks (rendered once for the module)."""
-    return {d: [build_dataset("synth", domain=d, n=6, size=SIZE, seed=0, mask=True)[i] for i in range(6)] for d in DOMAINS}
+    return {d: [build_dataset("synth", domain=d, n=6, size=SIZE, seed=0, mask=True, valid="visible")[i] for i in range(6)] for d in DOMAINS}
 
 
 def test_template_matches_webxr_hand():
@@ -89,7 +89,7 @@ def test_visible_keypoints_project_inside_mask(samples):
         assert s["mask"][px[s["valid"], 1], px[s["valid"], 0]].all()
         vis.append(s["valid"].mean())
     assert 0.3 < np.mean(vis) < 1.0  # some joints hidden, most seen
-    assert build_dataset("synth", n=1, size=SIZE, valid="all")[0]["valid"].all()
+    assert build_dataset("synth", n=1, size=SIZE)[0]["valid"].all()  # default: every label is exact
 
 
 def test_visibility_rule_hand_computed():
@@ -199,14 +199,14 @@ def test_export_command_round_trip(tmp_path):
     meta = json.loads((out / "annotations.json").read_text())
     assert meta["n"] == 3 and len(meta["samples"][0]["verts"]) == 1360
     assert (out / "contact_sheet.png").is_file()
-    folder = build_dataset("synth_folder", root=str(out), size=64)
-    live = build_dataset("synth", domain="lowlight", n=3, size=64, side="both")
+    folder = build_dataset("synth_folder", root=str(out), size=64, valid="visible")
+    live = build_dataset("synth", domain="lowlight", n=3, size=64, side="both", valid="visible")
     for i in range(3):
         a, b = folder[i], live[i]
         assert a["side"] == b["side"] and a["style"] == b["style"] and np.array_equal(a["valid"], b["valid"])
         assert np.array_equal(a["image"], b["image"])
         assert np.allclose(a["uv"], b["uv"], atol=0.01) and np.allclose(a["xyz"], b["xyz"], atol=0.01)
-    assert build_dataset("synth_folder", root=str(out), size=64, valid="all")[0]["valid"].all()
+    assert build_dataset("synth_folder", root=str(out), size=64)[0]["valid"].all()
     del meta["samples"][1]["verts"]
     (out / "annotations.json").write_text(json.dumps(meta))
     with pytest.raises(MalformedDataError, match="annotations.json.*sample 1.*verts"):

@@ -23,7 +23,8 @@ def run(args) -> int:
     from handclip.data.synth.dataset import SynthHands
     from handclip.data.synth.export import CONTACT_SHEET, export
 
-    dataset = SynthHands(domain=args.domain, n=args.n, size=args.size, seed=args.seed, side=args.side)
+    # the export records z-buffer visibility; readers choose valid="all" (default) or "visible"
+    dataset = SynthHands(domain=args.domain, n=args.n, size=args.size, seed=args.seed, side=args.side, valid="visible")
     path = export(dataset, args.out, workers=args.workers)
     print(f"wrote {args.n} images, {path} and {path.parent / CONTACT_SHEET}")
     return 0

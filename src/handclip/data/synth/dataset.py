@@ -5,9 +5,9 @@ generator is seeded from them), so any worker, any epoch and any machine renders
 Left hands (side='left', or half of them with side='both') are rendered as mirrored right hands:
 `view(i)` gives that left-hand view (what the export writes to disk), `__getitem__` mirrors it back
 to the right hand every model sees, with 'side' = 'left', as the real-data readers do.
-'valid' is keypoint visibility from the z-buffer (see handclip.data.synth.scene), or all True with
-valid='all'; all 21 'xyz' and 'uv' labels are exact whether visible or not, so losses that mask
-joints by 'valid' should train on synthetic data with valid='all'.
+All 21 'xyz' and 'uv' labels are exact whether visible or not, so 'valid' is all True by default
+(losses mask joints by 'valid'); valid='visible' makes it the z-buffer visibility (see
+handclip.data.synth.scene), like RHD's flags, for protocols that score visible joints only.
 """
 
 from __future__ import annotations
@@ -46,7 +46,7 @@ class SynthHands(torch.utils.data.Dataset):
     """n rendered hands of one named domain (handclip.data.synth.domains), size x size RGB crops."""
 
     def __init__(self, domain: str = "source", n: int = 1000, size: int = 256, seed: int = 0, side: str = "right",
-                 mask: bool = False, valid: str = "visible"):
+                 mask: bool = False, valid: str = "all"):
         get_domain(domain)  # unknown names fail here, not in a worker
         if side not in SIDES:
             raise ValueError(f"synth: side must be one of {SIDES}, got {side!r}")
@@ -89,6 +89,6 @@ class SynthHands(torch.utils.data.Dataset):
 
 @register("synth")
 def build_synth(domain: str = "source", n: int = 1000, size: int = 256, seed: int = 0, side: str = "right",
-                mask: bool = False, valid: str = "visible") -> SynthHands:
+                mask: bool = False, valid: str = "all") -> SynthHands:
     """Factory of build_dataset('synth', ...)."""
     return SynthHands(domain=domain, n=n, size=size, seed=seed, side=side, mask=mask, valid=valid)

@@ -19,7 +19,7 @@ class SynthFolder(HandReader):
     name = "synth_folder"
 
     def __init__(self, root, size: int = 256, crop: str = "full", margin: float = 1.5, augment=None,
-                 valid: str = "visible"):
+                 valid: str = "all"):
         super().__init__(size=size, crop=crop, margin=margin, augment=augment)
         if valid not in VALID:
             raise ValueError(f"synth_folder: valid must be one of {VALID}, got {valid!r}")
@@ -55,6 +55,6 @@ class SynthFolder(HandReader):
 
 @register("synth_folder")
 def build_synth_folder(root, size: int = 256, crop: str = "full", margin: float = 1.5, augment=None,
-                       valid: str = "visible") -> SynthFolder:
+                       valid: str = "all") -> SynthFolder:
     """Factory of build_dataset('synth_folder', root=...); valid as for 'synth' ('visible' or 'all')."""
     return SynthFolder(root, size=size, crop=crop, margin=margin, augment=augment, valid=valid)
