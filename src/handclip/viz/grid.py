@@ -33,4 +33,4 @@ def save_overlay_grid(path, cells: list[list[tuple[np.ndarray, np.ndarray | None
             if r == 0 and col_titles and c < len(col_titles):
                 ax.set_title(col_titles[c], fontsize=9)
     fig.tight_layout()
-    return save_figure(fig, path)
+    return save_figure(fig, path, palette=True)
