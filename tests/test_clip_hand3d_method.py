@@ -13,8 +13,9 @@ TINY = dict(input_size=SIZE, backbone="tiny", deconv_width=32, widths=(32, 16, 1
             embed_dim=16, max_rotation_deg=20.0)
 
 
-def template_batch(batch_size=2, seed=0):
-    """Posed copies of the renderer's hand (rotated about the optical axis, 450 mm away) with noise images."""
+def template_batch(batch_size=2, seed=0, tilt=0.0):
+    """Posed copies of the renderer's hand (rotated about the optical axis, 450 mm away) with noise images;
+    tilt > 0 also turns each copy about the x axis by a random angle in [-tilt, tilt] rad (wrist-relative depths differ)."""
     from handclip.data.synth.mesh import GLTF_TO_VIEW, keypoints, load_template
 
     t = load_template()
@@ -26,6 +27,9 @@ def template_batch(batch_size=2, seed=0):
     out = {"image": [], "K": [], "xyz": [], "uv": [], "verts": []}
     for _ in range(batch_size):
         R = rotation_z(torch.tensor([rng.uniform(-1, 1)])).numpy()[0]
+        if tilt:
+            c, s = np.cos(a := rng.uniform(-tilt, tilt)), np.sin(a)
+            R = R @ np.array([[1, 0, 0], [0, c, -s], [0, s, c]])
         place = lambda p: (p - centre) @ R.T + [0, 0, 450.0]  # noqa: E731
         xyz, verts = place(rest_j), place(rest_v)
         out["xyz"].append(xyz)
@@ -42,7 +46,7 @@ def test_overfit_joints_and_mesh():
     torch.manual_seed(0)
     torch.set_num_threads(1)
     model = build("clip_hand3d", clip_loss=False, consistency=False, mesh_attention_max_nodes=200, **TINY)
-    batch = template_batch()
+    batch = template_batch(2, tilt=0.8)  # depths differ between samples: the depth axis must read the image
     opt = torch.optim.Adam(model.parameters(), lr=1e-2)
     first = model.training_step(batch)
     for _ in range(40):
@@ -52,6 +56,12 @@ def test_overfit_joints_and_mesh():
         opt.step()
     assert terms["loss_joints"] < 0.2 * first["loss_joints"]
     assert terms["loss_verts"] < 0.25 * first["loss_verts"]
+    with torch.no_grad():
+        depth = model.codec.decode(model(model.prepare_batch(batch)[0])["uvd"])[..., 2]
+    xyz = batch["xyz"]
+    gt = xyz[..., 2] - xyz[:, :1, 2]
+    constant = (gt - gt.median(0).values).abs().mean()  # the best image-blind depth per joint
+    assert constant > 10 and (depth - gt).abs().mean() < 0.3 * constant
 
 
 def test_training_step_has_every_term_and_keeps_clip_out_of_the_checkpoint():
