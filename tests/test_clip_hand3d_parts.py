@@ -78,6 +78,14 @@ def test_clip_loss_averages_axes_and_blocks():
     assert clip_loss(logits, chunk=2).item() == pytest.approx(sum(blocks).item() / 3, rel=1e-6)
 
 
+def test_clip_loss_keeps_a_short_last_block():
+    logits = torch.randn(3, 7, 7, dtype=torch.float64)  # blocks of 4: samples 0-3 and 4-6, weighted 4 : 3
+    blocks = [(4 * info_nce(m[:4, :4]) + 3 * info_nce(m[4:, 4:])) / 7 for m in logits]
+    assert clip_loss(logits, chunk=4).item() == pytest.approx(sum(blocks).item() / 3, rel=1e-12)
+    single = [info_nce(m[:3, :3]) for m in logits[:, :4, :4]]  # a last block of one sample has no negatives
+    assert clip_loss(logits[:, :4, :4], chunk=3).item() == pytest.approx(sum(single).item() / 3, rel=1e-12)
+
+
 @pytest.mark.parametrize("quirk", [False, True])
 def test_token_attention_stays_within_a_sample(quirk):
     torch.manual_seed(0)

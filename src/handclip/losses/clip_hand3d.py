@@ -18,11 +18,14 @@ def info_nce(logits: torch.Tensor) -> torch.Tensor:
 
 def clip_loss(logits: torch.Tensor, chunk: int = 0) -> torch.Tensor:
     """Mean over axes of info_nce on (3, B, B) logits; chunk > 0 uses only blocks of `chunk` samples
-    on the diagonal (the contrastive batch size of Table 4), averaged over the blocks."""
+    on the diagonal (the contrastive batch size of Table 4). A shorter last block (B not a multiple of
+    `chunk`, e.g. 48 = 32 + 16) is kept so every sample is supervised; blocks are weighted by their
+    sample counts. A last block of one sample has no negatives and is left out."""
     batch = logits.shape[-1]
     chunk = batch if chunk <= 0 else min(chunk, batch)
-    starts = range(0, batch - chunk + 1, chunk)
-    per_axis = [torch.stack([info_nce(m[s : s + chunk, s : s + chunk]) for s in starts]).mean() for m in logits]
+    blocks = [(s, min(s + chunk, batch)) for s in range(0, batch, chunk) if min(s + chunk, batch) - s > 1]
+    sizes = logits.new_tensor([e - s for s, e in blocks])
+    per_axis = [(torch.stack([info_nce(m[s:e, s:e]) for s, e in blocks]) * sizes).sum() / sizes.sum() for m in logits]
     return torch.stack(per_axis).mean()
 
 
