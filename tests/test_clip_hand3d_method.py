@@ -167,3 +167,27 @@ def test_prepare_batch_resizes_crops_with_their_intrinsics():
     assert image.shape == (2, 3, 32, 32) and scale == 0.5
     assert torch.allclose(project(batch["xyz"], K), uv, atol=1e-4)  # labels follow the resized crop
     assert torch.allclose(uv, (batch["uv"] + 0.5) / 2 - 0.5, atol=1e-5)
+
+
+def test_two_stages_joint_pretraining_then_init_weights(tmp_path):
+    from handclip.engine.config import load_config
+
+    torch.manual_seed(0)
+    cfg, full = load_config("clip_hand3d/paper_joints")["method"], load_config("clip_hand3d/paper")["method"]
+    assert cfg.pop("pretrain_joints") and cfg.pop("consistency") is False and full.pop("consistency")
+    assert cfg == full  # the same architecture: the stage-1 checkpoint fits stage 2
+    stage1 = build("clip_hand3d", pretrain_joints=True, clip_loss=False, **TINY)
+    terms = stage1.training_step(template_batch(2))
+    terms["loss"].backward()
+    assert terms["loss"].item() == pytest.approx(terms["loss_joints"].item()) and terms["loss_joints"] > 0
+    assert all(terms[f"loss_{k}"] == 0 for k in ("verts", "normal", "edge", "c2d", "c3d", "clip"))
+    assert stage1.lixel.conv_z[-1].weight.grad.abs().sum() > 0
+    assert all(p.grad is None for p in stage1.mesh.parameters())
+    torch.save({"model": stage1.state_dict()}, tmp_path / "stage1.pt")
+    # stage 2 loads stage 1 at its first step, in place of ImageNet weights (that path does not exist)
+    stage2 = build("clip_hand3d", clip_loss=False, pretrained=str(tmp_path / "missing"),
+                   init_weights=str(tmp_path / "stage1.pt"), **TINY)
+    assert not torch.equal(stage2.lixel.conv_z[-1].weight, stage1.lixel.conv_z[-1].weight)
+    stage2.training_step(template_batch(2))
+    assert torch.equal(stage2.lixel.conv_z[-1].weight, stage1.lixel.conv_z[-1].weight)
+    assert bool(stage2.pretrained_loaded)

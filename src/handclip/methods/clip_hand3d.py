@@ -8,6 +8,9 @@ solved so that the back-projected middle MCP-PIP bone is `ref_bone_mm` long (def
 The frozen CLIP text tower is held outside the module tree, so checkpoints carry no CLIP weights; it and
 the ImageNet weights (`pretrained`) load on the first training step only (a persistent flag keeps a
 resumed run from loading them again), so inference, export and benchmarks need neither.
+Two stages (section 4.2): `pretrain_joints=true` trains the encoder and the joint uvd regressor alone
+(joint loss only); `init_weights=<checkpoint>` then starts the end-to-end run from that stage's weights
+(loaded at the first training step in place of the ImageNet ones, under the same flag).
 """
 
 from __future__ import annotations
@@ -94,12 +97,13 @@ class ClipHand3D(Method):
                  embed_dim: int = 128, text_width: int = 128, text_depth: int = 1, contrastive_batch: int = 0,
                  consistency: bool = True, max_rotation_deg: float = 30.0, loss_weights=(1.0, 0.05, 0.1, 0.1),
                  ref_bone_mm: float | None = None, batch_attention_quirk: bool = False,
-                 mesh_attention_max_nodes: int | None = None, seed: int = 0):
+                 mesh_attention_max_nodes: int | None = None, pretrain_joints: bool = False,
+                 init_weights: str | None = None, seed: int = 0):
         super().__init__()
         self.input_size = input_size
         self.codec = LixelCodec(input_size, bins_xy, bins_z, depth_range_mm)
         self.encoder = ResNetEncoder(backbone)
-        self.pretrained = pretrained
+        self.pretrained, self.init_weights, self.pretrain_joints = pretrained, init_weights, pretrain_joints
         self.register_buffer("pretrained_loaded", torch.zeros((), dtype=torch.bool))
         ch = self.encoder.channels
         self.lixel = LixelHead(ch[4], deconv_width, bins_xy, bins_z, num_deconv)
@@ -182,11 +186,10 @@ class ClipHand3D(Method):
 
     def training_step(self, batch: dict) -> dict[str, torch.Tensor]:
         """Eq. 8: w1 (L_P + L_V) + w2 (L_N + L_E) + w3 (L_C2d + L_C3d) + w4 L_CLIP."""
-        if self.pretrained and not bool(self.pretrained_loaded):
-            self.encoder.load_pretrained(self.pretrained)
-            self.pretrained_loaded.fill_(True)
+        if (self.init_weights or self.pretrained) and not bool(self.pretrained_loaded):
+            self._load_initial_weights()
         image, K, uv, _ = self.prepare_batch(batch)
-        out = self(image)
+        out = self.lixel(self.encoder(image)[4]) if self.pretrain_joints else self(image)
         xyz = batch["xyz"].float()
         d = xyz[..., 2:] - xyz[:, :1, 2:]
         gt = self.codec.normalise(self.codec.encode(torch.cat([uv, d], -1)))
@@ -195,6 +198,8 @@ class ClipHand3D(Method):
         terms = {"joints": (per_joint * valid).sum() / valid.sum().clamp_min(1)}
         zero = per_joint.new_zeros(())
         terms.update(verts=zero, normal=zero, edge=zero, c2d=zero, c3d=zero, clip=zero)
+        if self.pretrain_joints:
+            return {"loss": self.weights[0] * terms["joints"], **{f"loss_{k}": v.detach() for k, v in terms.items()}}
         if "verts" in batch:
             gt_v = (batch["verts"].float() - xyz[:, :1]) / self.codec.depth_range
             if gt_v.shape[1] != out["verts"].shape[1]:
@@ -211,6 +216,17 @@ class ClipHand3D(Method):
         total = (w1 * (terms["joints"] + terms["verts"]) + w2 * (terms["normal"] + terms["edge"])
                  + w3 * (terms["c2d"] + terms["c3d"]) + w4 * terms["clip"])
         return {"loss": total, **{f"loss_{k}": v.detach() for k, v in terms.items()}}
+
+    def _load_initial_weights(self) -> None:
+        """The first training step's weights: a previous stage's checkpoint (`init_weights`) or ImageNet."""
+        if self.init_weights:
+            from handclip.engine.checkpoint import load_checkpoint, load_weights
+
+            load_weights(self, load_checkpoint(self.init_weights, map_location=self.faces.device)["model"],
+                         self.init_weights)
+        else:
+            self.encoder.load_pretrained(self.pretrained)
+        self.pretrained_loaded.fill_(True)
 
     def _consistency(self, image: torch.Tensor, K: torch.Tensor, out: dict):
         """Eq. 6: a second view rotated about the principal point; Aff(P1) vs P2 (bins), Rot(V1) vs V2."""
