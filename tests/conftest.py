@@ -1,10 +1,14 @@
 """Shared test helpers: the location of the real sample data in ../shared/fixtures."""
 
+import os
 from pathlib import Path
 
 import pytest
 
-SHARED_FIXTURES = Path(__file__).resolve().parents[2] / "shared" / "fixtures" / "mmpose"
+# the project's shared folder sits beside the checkout; HANDCLIP_SHARED_FIXTURES points elsewhere
+SHARED_FIXTURES = Path(
+    os.environ.get("HANDCLIP_SHARED_FIXTURES", Path(__file__).resolve().parents[2] / "shared" / "fixtures" / "mmpose")
+)
 
 
 @pytest.fixture(scope="session")
