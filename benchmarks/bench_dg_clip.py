@@ -10,28 +10,15 @@ from __future__ import annotations
 import argparse
 import os
 import platform
-import statistics
 import time
 from pathlib import Path
 
 import torch
 
 from _output import emit
+from _timing import images_per_second
 from handclip.engine.checkpoint import build_method
 from handclip.engine.config import load_config
-
-
-def images_per_second(model, batch: int, size: int, min_seconds: float) -> float:
-    """Median images/s over at least 3 timed calls (and min_seconds), after one warm-up call."""
-    x = torch.rand(batch, 3, size, size)
-    with torch.inference_mode():
-        model(x)
-        times, start = [], time.perf_counter()
-        while len(times) < 3 or time.perf_counter() - start < min_seconds:
-            t0 = time.perf_counter()
-            model(x)
-            times.append(time.perf_counter() - t0)
-    return batch / statistics.median(times)
 
 
 def bench_config(config: str, batches: list[int], min_seconds: float) -> dict:
