@@ -18,7 +18,12 @@ from handclip.methods import build
 from handclip.methods.base import Method
 from handclip.skeleton import mirror_image, mirror_uv, mirror_xyz
 
-FIXTURE = "/work/shared/fixtures/mmpose/freihand/00000355.jpg"
+
+
+@pytest.fixture
+def fixture_image(mmpose_fixtures) -> str:
+    """A real FreiHAND training image (224x224) from the shared fixtures."""
+    return str(mmpose_fixtures / "freihand" / "00000355.jpg")
 
 
 class BrightSpot(Method):
@@ -66,22 +71,22 @@ def mean_pose_ckpt(tmp_path_factory):
     return path
 
 
-def test_predict_command_writes_json_and_png(mean_pose_ckpt, tmp_path):
+def test_predict_command_writes_json_and_png(mean_pose_ckpt, tmp_path, fixture_image):
     out = tmp_path / "pred"
-    assert cli.main(["predict", FIXTURE, "--checkpoint", str(mean_pose_ckpt), "--out", str(out)]) == 0
+    assert cli.main(["predict", fixture_image, "--checkpoint", str(mean_pose_ckpt), "--out", str(out)]) == 0
     result = json.loads((out / "00000355.json").read_text())
     xyz, uv = np.array(result["xyz"]), np.array(result["uv"])
     assert xyz.shape == (21, 3) and uv.shape == (21, 2)
-    height, width = read_image(FIXTURE).shape[:2]
+    height, width = read_image(fixture_image).shape[:2]
     assert (uv >= -0.5).all() and (uv[:, 0] <= width - 0.5).all() and (uv[:, 1] <= height - 0.5).all()
     with Image.open(out / "00000355.png") as png:
         assert png.format == "PNG" and png.width > width
 
 
-def test_predict_command_on_a_video(mean_pose_ckpt, tmp_path):
+def test_predict_command_on_a_video(mean_pose_ckpt, tmp_path, fixture_image):
     import cv2
 
-    frame = cv2.cvtColor(read_image(FIXTURE), cv2.COLOR_RGB2BGR)
+    frame = cv2.cvtColor(read_image(fixture_image), cv2.COLOR_RGB2BGR)
     video = tmp_path / "clip.mp4"
     writer = cv2.VideoWriter(str(video), cv2.VideoWriter_fourcc(*"mp4v"), 10.0, frame.shape[1::-1])
     for _ in range(5):
@@ -115,10 +120,10 @@ def test_image_dependent_uv_lands_on_the_spot(left):
     assert result["side"] == ("left" if left else "right")
 
 
-def test_left_flag_mirrors_back_consistently(mean_pose_ckpt):
+def test_left_flag_mirrors_back_consistently(mean_pose_ckpt, fixture_image):
     import handclip
 
-    image, box = read_image(FIXTURE), (30, 20, 150, 170)
+    image, box = read_image(fixture_image), (30, 20, 150, 170)
     mirrored_box = (image.shape[1] - box[0] - box[2], box[1], box[2], box[3])
     mean_pose = handclip.load(mean_pose_ckpt, device="cpu")
     for predictor in (mean_pose, Predictor(BrightSpot(), device="cpu")):
