@@ -17,3 +17,12 @@ def mmpose_fixtures() -> Path:
     if not SHARED_FIXTURES.is_dir():
         pytest.skip(f"real fixtures not found at {SHARED_FIXTURES}")
     return SHARED_FIXTURES
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _private_feature_cache(tmp_path_factory):
+    """Cached CLIP text features go to a temporary folder, never the user's ~/.cache."""
+    patch = pytest.MonkeyPatch()
+    patch.setenv("HANDCLIP_CACHE", str(tmp_path_factory.mktemp("handclip_cache")))
+    yield
+    patch.undo()
