@@ -90,7 +90,7 @@ def registered_methods() -> list[str]:
     """Every method name the registry knows (lazy modules and already-registered factories)."""
     from handclip import methods
 
-    return sorted(set(methods._MODULES) | set(methods._FACTORIES))
+    return methods.METHODS.names()
 
 
 def plot(results: list[dict], path: Path) -> None:

@@ -9,41 +9,25 @@ of prompt words (synthetic data); 'index' int.
 
 from __future__ import annotations
 
-import importlib
-from typing import Callable
-
 import numpy as np
 import torch
 
-_FACTORIES: dict[str, Callable] = {}
-# dataset name -> module registering it, imported lazily
-_MODULES = {
-    "synth": "handclip.data.synth",
-    "synth_folder": "handclip.data.synth",
-    "freihand": "handclip.data.freihand",
-    "rhd": "handclip.data.rhd",
-    "stb": "handclip.data.stb",
-    "realworld": "handclip.data.realworld",
-}
+from handclip.registry import Registry
 
-
-def register(name: str):
-    """Decorator adding a dataset factory under `name`."""
-
-    def wrap(factory):
-        _FACTORIES[name] = factory
-        return factory
-
-    return wrap
-
-
-def build_dataset(name: str, **kwargs):
-    """Build the dataset `name` (e.g. 'synth', 'freihand') with its keyword arguments."""
-    if name not in _FACTORIES and name in _MODULES:
-        importlib.import_module(_MODULES[name])
-    if name not in _FACTORIES:
-        raise KeyError(f"unknown dataset {name!r}; known: {sorted(set(_MODULES) | set(_FACTORIES))}")
-    return _FACTORIES[name](**kwargs)
+# dataset name -> module registering it, imported on first use
+DATASETS = Registry(
+    "dataset",
+    {
+        "synth": "handclip.data.synth",
+        "synth_folder": "handclip.data.synth",
+        "freihand": "handclip.data.freihand",
+        "rhd": "handclip.data.rhd",
+        "stb": "handclip.data.stb",
+        "realworld": "handclip.data.realworld",
+    },
+)
+register = DATASETS.register
+build_dataset = DATASETS.build
 
 
 def collate(samples: list[dict]) -> dict:
