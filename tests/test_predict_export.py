@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -21,9 +22,9 @@ from handclip.skeleton import mirror_image, mirror_uv, mirror_xyz
 
 
 @pytest.fixture
-def fixture_image(mmpose_fixtures) -> str:
-    """A real FreiHAND training image (224x224) from the shared fixtures."""
-    return str(mmpose_fixtures / "freihand" / "00000355.jpg")
+def fixture_image() -> str:
+    """A real FreiHAND training image (224x224, from mmpose's samples) in the committed reader fixtures."""
+    return str(Path(__file__).parent / "fixtures" / "freihand" / "training" / "rgb" / "00000000.jpg")
 
 
 class BrightSpot(Method):
