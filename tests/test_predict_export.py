@@ -75,12 +75,12 @@ def mean_pose_ckpt(tmp_path_factory):
 def test_predict_command_writes_json_and_png(mean_pose_ckpt, tmp_path, fixture_image):
     out = tmp_path / "pred"
     assert cli.main(["predict", fixture_image, "--checkpoint", str(mean_pose_ckpt), "--out", str(out)]) == 0
-    result = json.loads((out / "00000355.json").read_text())
+    result = json.loads((out / "00000000.json").read_text())
     xyz, uv = np.array(result["xyz"]), np.array(result["uv"])
     assert xyz.shape == (21, 3) and uv.shape == (21, 2)
     height, width = read_image(fixture_image).shape[:2]
     assert (uv >= -0.5).all() and (uv[:, 0] <= width - 0.5).all() and (uv[:, 1] <= height - 0.5).all()
-    with Image.open(out / "00000355.png") as png:
+    with Image.open(out / "00000000.png") as png:
         assert png.format == "PNG" and png.width > width
 
 
