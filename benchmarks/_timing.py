@@ -2,20 +2,13 @@
 
 from __future__ import annotations
 
-import statistics
-import time
-
 import torch
+
+from handclip import timing
 
 
 def images_per_second(model, batch: int, size: int, min_seconds: float) -> float:
-    """Median images/s over at least 3 timed calls (and at least min_seconds), after one warm-up call."""
+    """Median wall-clock images/s of `model` on random (batch, 3, size, size) input (handclip.timing's rule)."""
     x = torch.rand(batch, 3, size, size)
     with torch.inference_mode():
-        model(x)
-        times, start = [], time.perf_counter()
-        while len(times) < 3 or time.perf_counter() - start < min_seconds:
-            t0 = time.perf_counter()
-            model(x)
-            times.append(time.perf_counter() - t0)
-    return batch / statistics.median(times)
+        return timing.images_per_second(lambda: model(x), batch, min_seconds=min_seconds)["wall"]

@@ -44,15 +44,6 @@ def _template_and_hierarchy(source: str, sparse_to_dense: bool):
     return t, build_hierarchy(t["vertices"], t["faces"], t["joints"], sizes, weld=t["weld"])
 
 
-def build_text_tower(spec: str):
-    """Frozen CLIP towers: 'random-tiny' / 'random-base' (random weights, real tokenizer) or a weights source."""
-    from handclip.clip.towers import CLIPTowers
-
-    if spec.startswith("random-"):
-        return CLIPTowers.random(size=spec.split("-", 1)[1])
-    return CLIPTowers.from_pretrained(spec)
-
-
 def rotate_images(image: torch.Tensor, angle: torch.Tensor, centre: torch.Tensor) -> torch.Tensor:
     """Images (B, 3, S, S) rotated by `angle` (B,) rad about pixel `centre` (B, 2): p' = R (p - c) + c."""
     size = image.shape[-1]
@@ -156,7 +147,9 @@ class ClipHand3D(Method):
     def text_tower(self):
         """The frozen CLIP towers on this module's device, loaded on first use."""
         if not self._towers:
-            towers = build_text_tower(self.clip_source)
+            from handclip.clip.towers import load_towers
+
+            towers = load_towers(self.clip_source)
             width = int(towers.model.config.text_config.hidden_size)
             if width != self.matching.token_width:
                 raise ValueError(f"CLIP {self.clip_source!r} has {width}-wide token states; set method.clip_width={width}")
