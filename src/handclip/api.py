@@ -24,16 +24,9 @@ NOMINAL_FOCAL = 2.0
 def read_image(source) -> np.ndarray:
     """An RGB uint8 HWC array from a path or an array (greyscale expanded, alpha dropped)."""
     if isinstance(source, (str, Path)):
-        from PIL import Image, UnidentifiedImageError
+        from handclip.data.io import load_image
 
-        path = Path(source)
-        if not path.is_file():
-            raise FileNotFoundError(f"{path}: no such image file")
-        try:
-            with Image.open(path) as im:
-                return np.asarray(im.convert("RGB"))
-        except UnidentifiedImageError as err:
-            raise ValueError(f"{path}: not an image PIL can read") from err
+        return load_image(source)
     image = np.asarray(source)
     if image.ndim == 2:
         image = np.repeat(image[..., None], 3, -1)
