@@ -13,6 +13,7 @@ or the arm crossing in front of a joint is farther than that). The mask covers h
 from __future__ import annotations
 
 from functools import lru_cache
+from typing import NamedTuple
 
 import numpy as np
 
@@ -91,8 +92,21 @@ def _albedo(style: Style, rng: np.random.Generator) -> tuple[np.ndarray, np.ndar
     return hand, np.tile(skin_lin * 0.97, (len(_arm()[0]), 1))
 
 
-def render_sample(domain: str, rng: np.random.Generator, size: int = 224) -> dict:
-    """A right-hand sample: image, mask (hand+forearm), K, xyz, uv, verts, valid, style."""
+class PosedHand(NamedTuple):
+    """A right hand in camera axes (mm): skinned vertices, 21 joints, forearm vertices and normals."""
+
+    hand: np.ndarray  # (V, 3)
+    joints: np.ndarray  # (21, 3)
+    arm: np.ndarray  # (A, 3)
+    arm_normals: np.ndarray  # (A, 3)
+
+    def moved(self, shift: np.ndarray) -> "PosedHand":
+        """The same hand translated by `shift` (3,) mm."""
+        return PosedHand(self.hand + shift, self.joints + shift, self.arm + shift, self.arm_normals)
+
+
+def pose_hand(rng: np.random.Generator) -> PosedHand:
+    """Draw a hand shape, pose and global orientation; the wrist sits at the camera-frame origin."""
     t = load_template()
     pose = sample_pose(t, rng)
     local = pose.local_rot.copy()
@@ -103,16 +117,23 @@ def render_sample(domain: str, rng: np.random.Generator, size: int = 224) -> dic
     R = sample_orientation(rng) * shape.scale  # rotation and hand size about the wrist
     hand = (skin(t, world) - wrist) @ R.T
     joints = (keypoints(world) - wrist) @ R.T
-    arm_v, arm_f, arm_n = _arm()
-    arm = (arm_v - wrist) @ R.T
+    arm_v, _, arm_n = _arm()
+    return PosedHand(hand, joints, (arm_v - wrist) @ R.T, arm_n @ R.T / shape.scale)
+
+
+def render_sample(domain: str, rng: np.random.Generator, size: int = 224) -> dict:
+    """A right-hand sample: image, mask (hand+forearm), K, xyz, uv, verts, valid, style."""
+    posed = pose_hand(rng)
     K = sample_intrinsics(rng, size)
-    shift = frame_points(hand, K, size, rng.uniform(*FILL), rng.normal(0, 0.04, 2))
-    hand, joints, arm = hand + shift, joints + shift, arm + shift
+    posed = posed.moved(frame_points(posed.hand, K, size, rng.uniform(*FILL), rng.normal(0, 0.04, 2)))
+    hand, joints, arm = posed.hand, posed.joints, posed.arm
+    t = load_template()
+    arm_f = _arm()[1]
 
     style = sample_style(domain, rng, size)
     verts = np.concatenate([hand, arm])
     faces = np.concatenate([_drawn_faces(), arm_f + len(hand)])
-    normals = np.concatenate([vertex_normals(hand, t.faces, t.weld), arm_n @ R.T / shape.scale])
+    normals = np.concatenate([vertex_normals(hand, t.faces, t.weld), posed.arm_normals])
     albedo = np.concatenate(_albedo(style, rng))
     light = Light(style.light_dirs, style.light_colors, style.ambient)
     frags = rasterize(verts, faces, K, size)
