@@ -20,6 +20,7 @@ DATASETS = Registry(
     {
         "synth": "handclip.data.synth",
         "synth_folder": "handclip.data.synth",
+        "synth_cache": "handclip.data.synth",
         "freihand": "handclip.data.freihand",
         "rhd": "handclip.data.rhd",
         "stb": "handclip.data.stb",
