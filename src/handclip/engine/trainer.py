@@ -72,15 +72,30 @@ def build_optimizer(params, cfg: dict) -> torch.optim.Optimizer:
     raise ConfigError(f"train.optimizer.name must be adam or adamw, got {name!r}")
 
 
-def build_scheduler(optimizer: torch.optim.Optimizer, cfg: dict):
-    """A per-epoch StepLR, or None for a constant learning rate (`train.scheduler.name: none`)."""
+def warmup_cosine(step: int, warmup: int, total: int, floor: float) -> float:
+    """Learning-rate factor: linear warm-up over `warmup` steps, then a cosine from 1 down to `floor` at `total`."""
+    if step < warmup:
+        return (step + 1) / warmup
+    t = min(1.0, (step - warmup) / max(1, total - warmup))
+    return floor + (1.0 - floor) * 0.5 * (1.0 + math.cos(math.pi * t))
+
+
+def build_scheduler(optimizer: torch.optim.Optimizer, cfg: dict, total_steps: int = 0):
+    """A per-epoch StepLR, a per-step warm-up + cosine (`warmup_cosine`, stepped every update: `per_step`),
+    or None for a constant learning rate (`train.scheduler.name: none`)."""
     name = (cfg.get("name") or "none").lower()
     if name == "none":
         return None
     if name == "step":
         return torch.optim.lr_scheduler.StepLR(optimizer, step_size=int(cfg.get("step_size", 1)),
                                                gamma=float(cfg.get("gamma", 0.1)))
-    raise ConfigError(f"train.scheduler.name must be step or none, got {name!r}")
+    if name == "warmup_cosine":
+        warmup, floor = int(cfg.get("warmup_steps", 0)), float(cfg.get("min_factor", 0.01))
+        sched = torch.optim.lr_scheduler.LambdaLR(
+            optimizer, lambda step: warmup_cosine(step, warmup, total_steps, floor))
+        sched.per_step = True
+        return sched
+    raise ConfigError(f"train.scheduler.name must be step, warmup_cosine or none, got {name!r}")
 
 
 def autocast(mode: str, device: torch.device):
@@ -175,7 +190,6 @@ class Trainer:
                                        find_unused=bool(self.tcfg["find_unused_parameters"]))
         self.params = [p for p in self.method.parameters() if p.requires_grad]
         self.optimizer = build_optimizer(self.params, self.tcfg["optimizer"])
-        self.scheduler = build_scheduler(self.optimizer, self.tcfg["scheduler"])
         amp = self.tcfg["amp"]
         autocast(amp, self.device)  # a bad train.amp fails here, before any data is built
         self.scaler = torch.amp.GradScaler("cuda") if amp == "fp16" and self.device.type == "cuda" else None
@@ -187,6 +201,8 @@ class Trainer:
         if self.steps_per_epoch == 0:
             raise ConfigError(f"training set has {len(self.dataset)} samples per {self.info.world_size} process(es): "
                              f"fewer than one batch of train.batch_size={self.batch_size}")
+        self.scheduler = build_scheduler(self.optimizer, self.tcfg["scheduler"],
+                                         int(self.tcfg["epochs"]) * self.steps_per_epoch)
         self.step = 0
         seed_everything(seed + self.info.rank)  # per-rank randomness (dropout) after identical initialisation
 
@@ -222,6 +238,8 @@ class Trainer:
             if not distributed.all_true(bool(torch.isfinite(norm).item()), self.info):
                 self._stop("gradient", out, epoch)
             self.optimizer.step()
+        if getattr(self.scheduler, "per_step", False):
+            self.scheduler.step()
         self.step += 1
         terms = {k: float(v.detach().float().item()) for k, v in out.items() if torch.is_tensor(v) and v.numel() == 1}
         terms["grad_norm"] = float(norm.item())
@@ -251,7 +269,7 @@ class Trainer:
         try:
             for epoch in range(start_epoch, epochs):
                 self._run_epoch(epoch, skip if epoch == start_epoch else 0)
-                if self.scheduler is not None:
+                if self.scheduler is not None and not getattr(self.scheduler, "per_step", False):
                     self.scheduler.step()
                 self.save(epoch + 1, 0)
                 if (epoch + 1) % max(1, int(self.tcfg["val_every"])) == 0 or epoch + 1 == epochs:
