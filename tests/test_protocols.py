@@ -69,7 +69,53 @@ def test_synth_is_wrist_relative_and_aligned_error_ignores_similarity():
     rows = protocols.get("synth")({"xyz": pred}, {"xyz": gt, "valid": occluded})
     np.testing.assert_allclose(rows["pa_mpjpe"], 0.0, atol=1e-6)
     np.testing.assert_allclose(rows["mpjpe"], np.linalg.norm(pred - rel, axis=-1))
-    assert set(rows) == {"mpjpe", "pa_mpjpe"}
+    assert set(rows) == {"mpjpe", "pa_mpjpe", "depth_error"}
+
+
+def test_depth_error_after_root_alignment_and_scale():
+    gt = _pose(7)
+    pred = gt - gt[:, :1]
+    pred[:, 5] += [3.0, 4.0, 0.0]  # off in the image plane only: 5 mm of MPJPE, no depth error
+    pred[:, 7, 2] += 6.0  # off in depth only
+    rows = protocols.get("synth")({"xyz": pred}, {"xyz": gt})
+    expected = np.zeros((2, 21))
+    expected[:, 7] = 6.0
+    np.testing.assert_allclose(rows["depth_error"], expected, atol=1e-9)
+    assert rows["mpjpe"][0, 5] == pytest.approx(5.0) and rows["mpjpe"][0, 7] == pytest.approx(6.0)
+    # RHD/STB: the prediction is rescaled to the GT bone first (here x0.5), so 20 mm become 10 mm
+    pred = 2.0 * (gt - gt[:, :1])
+    pred[:, 12, 2] += 20.0  # joint 12 is neither root nor in the middle MCP-PIP bone
+    valid = np.ones((2, 21), bool)
+    valid[1, 3] = False
+    rows = protocols.get("rhd")({"xyz": pred}, {"xyz": gt, "valid": valid})
+    expected[:, 7], expected[:, 12], expected[1, 3] = 0.0, 10.0, np.nan
+    np.testing.assert_allclose(rows["depth_error"], expected, atol=1e-9)
+
+
+def test_pa_mpjpe_with_gt_uv_sees_only_depth():
+    gt = _pose(8)
+    K = np.tile(np.array([[500.0, 0, 112], [0, 500.0, 112], [0, 0, 1]]), (2, 1, 1))
+    uv = _pixels(gt, K)
+    rel = gt - gt[:, :1]
+    garbage_xy = rel + np.concatenate([np.random.default_rng(0).normal(0, 30, (2, 21, 2)), np.zeros((2, 21, 1))], -1)
+    garbage_xy[:, 0] = 0.0
+    rows = protocols.get("synth")({"xyz": garbage_xy}, {"xyz": gt, "uv": uv, "K": K})
+    np.testing.assert_allclose(rows["pa_mpjpe_gt_uv"], 0.0, atol=1e-6)  # exact depths: exact on the GT pixels
+    assert rows["pa_mpjpe"].mean() > 10
+    # zero depth (a flat hand at the wrist's depth): x = (u - cx) z_wrist / f on the GT pixels
+    flat = np.concatenate([(uv - 112.0) * gt[:, :1, 2:] / 500.0, np.repeat(gt[:, :1, 2:], 21, 1)], -1)
+    rows = protocols.get("synth")({"xyz": rel * [1, 1, 0]}, {"xyz": gt, "uv": uv, "K": K})
+    np.testing.assert_allclose(rows["pa_mpjpe_gt_uv"], metrics.pa_errors(flat, gt), atol=1e-6)
+    assert rows["pa_mpjpe_gt_uv"].mean() > 1
+    assert "pa_mpjpe_gt_uv" not in protocols.get("synth")({"xyz": rel}, {"xyz": gt, "uv": uv})  # no K, no row
+    with pytest.raises(ValueError, match="'K' has shape"):
+        protocols.get("rhd")({"xyz": rel}, {"xyz": gt, "uv": uv, "K": K[0]})
+
+
+def _pixels(xyz, K):
+    """Pinhole pixels (B, 21, 2) of camera-frame points, written out: u = fx x / z + cx."""
+    return np.stack([K[:, :1, 0] * xyz[..., 0] / xyz[..., 2] + K[:, :1, 2],
+                     K[:, 1:2, 1] * xyz[..., 1] / xyz[..., 2] + K[:, 1:2, 2]], -1)
 
 
 def test_mesh_rows_same_and_different_vertex_counts():

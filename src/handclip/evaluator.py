@@ -12,7 +12,7 @@ from handclip import metrics
 from handclip.protocols import ROW_UNITS, Protocol, get
 
 
-_KEYS = ("xyz", "uv", "verts", "valid")  # what protocols read; images and strings are left alone
+_KEYS = ("xyz", "uv", "verts", "valid", "K")  # what protocols read; images and strings are left alone
 
 
 def _to_numpy(batch: dict) -> dict:

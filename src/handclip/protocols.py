@@ -6,7 +6,11 @@ frame, optional 'valid' (B, 21), 'verts' (B, V', 3) mm camera frame, 'uv' (B, 21
 an array (B, 21) holds per-joint errors, NaN where the joint is not valid (summarised as mean/median EPE
 and AUC on the protocol's grids, handclip.evaluator); an array (B,) holds one value per sample (averaged).
 Row names: mpjpe, pa_mpjpe (mm), epe_2d (px), mpvpe, pa_mpvpe (mm, per-sample mean vertex error),
-f5, f15 (unaligned F-scores) and pa_f5, pa_f15 (after Procrustes; the "F@5mm / F@15mm" of the papers).
+f5, f15 (unaligned F-scores) and pa_f5, pa_f15 (after Procrustes; the "F@5mm / F@15mm" of the papers);
+depth_error (mm): |z_pred - z_gt| per joint after the protocol's root alignment (and scale), the depth
+part of mpjpe on its own; pa_mpjpe_gt_uv (mm, when gt carries 'uv' and 'K' (B, 3, 3)): a diagnostic, the
+predicted wrist-relative depths put on the GT pixels (back-projected from the GT wrist depth) and
+Procrustes-aligned, so it isolates the depth a method learned from its 2D error.
 """
 
 from __future__ import annotations
@@ -17,9 +21,10 @@ from pathlib import Path
 import numpy as np
 
 from handclip import metrics
-from handclip.geometry import bone_length, palm_from_wrist, root_relative
+from handclip.geometry import backproject, bone_length, palm_from_wrist, root_relative
 
-ROW_UNITS = {"mpjpe": "mm", "pa_mpjpe": "mm", "epe_2d": "px", "mpvpe": "mm", "pa_mpvpe": "mm"}
+ROW_UNITS = {"mpjpe": "mm", "pa_mpjpe": "mm", "epe_2d": "px", "mpvpe": "mm", "pa_mpvpe": "mm", "depth_error": "mm",
+             "pa_mpjpe_gt_uv": "mm"}
 F_THRESHOLDS_MM = (5.0, 15.0)
 _MIN_BONE_MM = 1e-6
 
@@ -56,6 +61,19 @@ def _rows_2d(pred: dict, gt: dict, valid: np.ndarray) -> dict:
         return {}
     errors = metrics.keypoint_errors(_array(pred, "uv", "prediction"), _array(gt, "uv", "ground truth"))
     return {"epe_2d": _masked(errors, valid)}
+
+
+def _rows_depth(pred_rel: np.ndarray, gt_rel: np.ndarray, gt_abs: np.ndarray, gt: dict, valid: np.ndarray) -> dict:
+    """depth_error of root-aligned joints and, when gt has 'uv' and 'K', pa_mpjpe_gt_uv: the predicted
+    depths relative to the wrist, added to the GT wrist depth, back-projected through the GT pixels."""
+    rows = {"depth_error": _masked(np.abs(pred_rel[..., 2] - gt_rel[..., 2]), valid)}
+    if "uv" in gt and "K" in gt:
+        uv, K = _array(gt, "uv", "ground truth"), _array(gt, "K", "ground truth")
+        if K.shape != (len(gt_abs), 3, 3):
+            raise ValueError(f"ground truth 'K' has shape {K.shape}, expected ({len(gt_abs)}, 3, 3)")
+        z = gt_abs[:, :1, 2] + pred_rel[..., 2] - pred_rel[:, :1, 2]
+        rows["pa_mpjpe_gt_uv"] = _masked(metrics.pa_errors(backproject(uv, z, K), gt_abs), valid)
+    return rows
 
 
 def _rows_mesh(pred: dict, gt: dict, pred_xyz: np.ndarray, gt_xyz: np.ndarray) -> dict:
@@ -121,7 +139,9 @@ class WristProtocol(Protocol):
         p_abs, g_abs, _ = _joints(pred, gt)
         p, g = root_relative(p_abs, "wrist"), root_relative(g_abs, "wrist")
         rows = {"mpjpe": metrics.keypoint_errors(p, g), "pa_mpjpe": metrics.pa_errors(p, g)}
-        rows.update(_rows_2d(pred, gt, np.ones(g.shape[:2], dtype=bool)))
+        everything = np.ones(g.shape[:2], dtype=bool)
+        rows.update(_rows_depth(p, g, g_abs, gt, everything))
+        rows.update(_rows_2d(pred, gt, everything))
         rows.update(_rows_mesh(pred, gt, p_abs, g_abs))
         return rows
 
@@ -168,13 +188,14 @@ class RootScaleProtocol(Protocol):
         return xyz - palm_from_wrist(xyz, self.palm_k)[:, :1]
 
     def __call__(self, pred: dict, gt: dict) -> dict[str, np.ndarray]:
-        p, g, valid = _joints(pred, gt)
-        p, g = self._relative(p), self._relative(g)
+        p, g_abs, valid = _joints(pred, gt)
+        p, g = self._relative(p), self._relative(g_abs)
         if self.scale == "own":
             p = p * (bone_length(g) / np.maximum(bone_length(p), _MIN_BONE_MM))[:, None, None]
         rows = {"mpjpe": _masked(metrics.keypoint_errors(p, g), valid)}
         if "pa_mpjpe" in self.curves:
             rows["pa_mpjpe"] = _masked(metrics.pa_errors(p, g), valid)
+        rows.update(_rows_depth(p, g, g_abs, gt, valid))
         rows.update(_rows_2d(pred, gt, valid))
         return rows
 
