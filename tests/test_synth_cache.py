@@ -41,3 +41,11 @@ def test_cache_augmentation_keeps_labels_consistent(tmp_path):
     s = ds[0]
     assert s["image"].shape == (48, 48, 3)
     np.testing.assert_allclose(s["uv"], project(s["xyz"], s["K"]), atol=1e-3)
+
+
+def test_default_root_is_keyed_by_settings(tmp_path, monkeypatch):
+    monkeypatch.setenv("HANDCLIP_CACHE", str(tmp_path))
+    a = build_dataset("synth_cache", domains={"source": 1}, n=2, size=32, render_size=32, workers=1)
+    b = build_dataset("synth_cache", domains={"source": 1}, n=3, size=32, render_size=32, workers=1)
+    assert a.root.parent == b.root.parent == tmp_path / "synth" and a.root != b.root
+    assert len(a) == 2 and len(b) == 3

@@ -1,7 +1,7 @@
 """A pre-rendered training cache, so that no training step waits on the renderer.
 
-`build_dataset("synth_cache", root=..., domains={"texture": 0.6, "source": 0.4}, n=..., size=...)` renders
-the mixture once (worker processes, tqdm) into `root`:
+`build_dataset("synth_cache", domains={"texture": 0.6, "source": 0.4}, n=..., render_size=...)` renders
+the mixture once (worker processes, tqdm) into `root` (default: a folder keyed by the settings under the cache dir):
 
     meta.json      what was rendered (domains and counts, size, seed, renderer fingerprint)
     images.npy     uint8 (N, S, S, 3) right-hand crops, read by memory map
@@ -26,6 +26,7 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
+from handclip.clip.text_cache import default_cache_dir
 from handclip.data import register
 from handclip.data.io import MalformedDataError
 from handclip.data.reader import HandReader
@@ -67,11 +68,17 @@ def _render(job: tuple) -> tuple[int, dict]:
 
 
 def build_cache(root, domains: dict, n: int, size: int, seed: int = 0, verts: bool = False, workers: int = 2) -> Path:
-    """Render the mixture into `root` (created); returns root. Existing matching caches are kept."""
-    root = Path(root).expanduser()
+    """Render the mixture into `root` (created); returns root. Existing matching caches are kept.
+
+    root None: a folder under $HANDCLIP_CACHE (or ~/.cache/handclip)/synth named by the settings and the
+    renderer's fingerprint, so a changed renderer or recipe renders anew instead of reusing stale pixels."""
     counts = split_counts(domains, n)
     meta = {"format": FORMAT, "domains": counts, "n": int(n), "size": int(size), "seed": int(seed),
             "verts": bool(verts), "renderer": renderer_fingerprint()}
+    if root is None:
+        key = hashlib.sha256(json.dumps(meta, sort_keys=True).encode()).hexdigest()[:12]
+        root = default_cache_dir() / "synth" / f"{'+'.join(counts)}-{n}-{size}px-{key}"
+    root = Path(root).expanduser()
     if (root / "meta.json").exists():
         old = json.loads((root / "meta.json").read_text())
         if old == meta:
@@ -124,7 +131,7 @@ class SynthCache(HandReader):
 
     name = "synth_cache"
 
-    def __init__(self, root, domains: dict, n: int, size: int = 256, render_size: int = 256, seed: int = 0,
+    def __init__(self, domains: dict, n: int, root=None, size: int = 256, render_size: int = 256, seed: int = 0,
                  verts: bool = False, workers: int = 2, augment=None):
         super().__init__(size=size, crop="full", augment=augment)
         self.root = build_cache(root, domains, n, render_size, seed, verts, workers)
@@ -151,8 +158,8 @@ class SynthCache(HandReader):
 
 
 @register("synth_cache")
-def build_synth_cache(root, domains: dict, n: int, size: int = 256, render_size: int = 256, seed: int = 0,
+def build_synth_cache(domains: dict, n: int, root=None, size: int = 256, render_size: int = 256, seed: int = 0,
                       verts: bool = False, workers: int = 2, augment=None) -> SynthCache:
     """Factory of build_dataset('synth_cache', ...): renders the cache on first use, then reads it."""
-    return SynthCache(root, domains, n, size=size, render_size=render_size, seed=seed, verts=verts, workers=workers,
+    return SynthCache(domains, n, root=root, size=size, render_size=render_size, seed=seed, verts=verts, workers=workers,
                       augment=augment)
