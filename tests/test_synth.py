@@ -67,19 +67,20 @@ def test_sample_labels_are_exact(samples):
     bones = np.array([np.linalg.norm(rest_kp[c] - rest_kp[p]) for p, c in BONES])
     for s in (x for group in samples.values() for x in group):
         # rigid rig up to the sampled hand shape: within a finger every phalanx is scaled by one factor
-        # (so ordering and units are right), palm bones by another (cupping moves the knuckles a little)
+        # (so ordering and units are right): size 70-100 mm over the rest hand's 91.7 mm, fingers +-8 %;
+        # palm bones by nearly one (palm width +-8 % moves the knuckles sideways, cupping a little)
         ratio = np.array([np.linalg.norm(s["xyz"][c] - s["xyz"][p]) for p, c in BONES]) / bones
         for finger in range(5):
             phalanges = ratio[4 * finger + 1:4 * finger + 4]
-            assert np.ptp(phalanges) < 1e-3 and 0.88 * 0.9 - 1e-3 < phalanges[0] < 1.12 * 1.1 + 1e-3
+            assert np.ptp(phalanges) < 1e-3 and 70 / 92 * 0.92 < phalanges[0] < 100 / 91.5 * 1.08
         palm = ratio[[4 * f for f in range(5)]]
-        assert np.ptp(palm) < 0.03
+        assert np.ptp(palm) < 0.06
         assert np.allclose(project(s["xyz"].astype(np.float64), s["K"].astype(np.float64)), s["uv"], atol=1e-3)
         # FreiHAND-like framing: the whole skeleton inside the crop, hand in front of the camera
         assert (s["uv"] >= 0).all() and (s["uv"] <= SIZE - 1).all() and (s["xyz"][:, 2] > 200).all()
-        # fingertips lie on the mesh surface
+        # fingertips are mesh vertices (tests/test_synth_geometry.py checks them closely)
         tips = s["xyz"][[4, 8, 12, 16, 20]]
-        assert np.linalg.norm(s["verts"][None] - tips[:, None], axis=-1).min(1).max() < 8.0
+        assert np.linalg.norm(s["verts"][None] - tips[:, None], axis=-1).min(1).max() < 0.5
 
 
 def test_visible_keypoints_project_inside_mask(samples):

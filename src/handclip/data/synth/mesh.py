@@ -4,7 +4,10 @@ The asset (assets/webxr_hand/right_hand.npz, made by scripts/convert_webxr_hand.
 the glTF file's axes: fingers point to -y, the back of the hand faces +x, the thumb lies towards -z.
 Every joint's local frame follows the WebXR convention: -z runs along the bone towards the tip,
 +y leaves the back of the hand, so a rotation about local x flexes (negative angles bend towards
-the palm) and one about local y spreads.
+the palm) and one about local y spreads. The rig is moved to the benchmarks' joint definitions at
+load (handclip.data.synth.rig): tip joints are surface vertices, so posed tips are posed vertices.
+A hand shape is one linear map per joint (its segment's scaling in the joint's frame), applied alike
+to the bone offsets and to the skinned vertices, so labels stay the joints of the deformed mesh.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from handclip.data.synth.rig import benchmark_rest, tip_vertices
 from handclip.skeleton import SOURCE_TO_CANONICAL
 
 NUM_RIG_JOINTS = 25
@@ -35,33 +39,36 @@ class HandTemplate(NamedTuple):
     rest_world: np.ndarray  # (25, 4, 4)
     rest_local: np.ndarray  # (25, 4, 4): rest_world[k] = rest_world[parent] @ rest_local[k]
     weld: np.ndarray  # (V,) index of the first vertex at the same position
+    tip_vertices: np.ndarray  # (5,) the fingertip vertices (thumb..little) the tip joints sit on
 
 
 @lru_cache(maxsize=1)
 def load_template() -> HandTemplate:
-    """The packaged right-hand template (read once per process)."""
+    """The packaged right-hand template, rigged to the benchmarks' joint definitions (read once per process)."""
     path = resources.files("handclip") / "assets" / "webxr_hand" / "right_hand.npz"
     with resources.as_file(path) as p, np.load(p) as d:
-        vertices = d["vertices"]
-        _, first, inverse = np.unique(np.round(vertices, 3), axis=0, return_index=True, return_inverse=True)
-        return HandTemplate(
-            vertices=vertices,
-            faces=d["faces"],
-            skin_joints=d["skin_joints"],
-            skin_weights=d["skin_weights"],
-            joint_names=tuple(str(n) for n in d["joint_names"]),
-            parents=d["parents"],
-            inverse_bind=d["inverse_bind"].astype(np.float64),
-            rest_world=d["rest_world"].astype(np.float64),
-            rest_local=d["rest_local"].astype(np.float64),
-            weld=first[inverse.ravel()],
-        )
+        vertices, parents = d["vertices"], d["parents"]
+        skin_joints, skin_weights = d["skin_joints"], d["skin_weights"]
+        asset_rest = d["rest_world"].astype(np.float64)
+        joint_names = tuple(str(n) for n in d["joint_names"])
+        faces = d["faces"]
+    _, first, inverse = np.unique(np.round(vertices, 3), axis=0, return_index=True, return_inverse=True)
+    tips = tip_vertices(vertices, skin_joints, skin_weights, asset_rest)
+    rest_world = benchmark_rest(vertices, asset_rest, tips)
+    rest_local = np.stack([rest_world[k] if p < 0 else np.linalg.inv(rest_world[p]) @ rest_world[k]
+                           for k, p in enumerate(parents)])
+    return HandTemplate(
+        vertices=vertices, faces=faces, skin_joints=skin_joints, skin_weights=skin_weights,
+        joint_names=joint_names, parents=parents, inverse_bind=np.linalg.inv(rest_world),
+        rest_world=rest_world, rest_local=rest_local, weld=first[inverse.ravel()], tip_vertices=tips,
+    )
 
 
-def forward_kinematics(template: HandTemplate, local_rot: np.ndarray, bone_scale: np.ndarray | None = None) -> np.ndarray:
+def forward_kinematics(template: HandTemplate, local_rot: np.ndarray, shape: np.ndarray | None = None) -> np.ndarray:
     """World transforms (..., 25, 4, 4) of the rig after rotating each joint by local_rot (..., 25, 3, 3) in its frame.
 
-    bone_scale (25,) optionally lengthens or shortens each joint's offset from its parent (hand shape).
+    shape (25, 3, 3), optional: each joint's linear map of its segment (hand shape); a child's offset
+    from its parent is mapped by the parent's map, as the parent's vertices are in `skin`.
     """
     if local_rot.shape[-3:] != (NUM_RIG_JOINTS, 3, 3):
         raise ValueError(f"local_rot must be (..., 25, 3, 3), got {local_rot.shape}")
@@ -69,9 +76,10 @@ def forward_kinematics(template: HandTemplate, local_rot: np.ndarray, bone_scale
     pose[..., :3, :3] = local_rot
     pose[..., 3, 3] = 1.0
     rest = template.rest_local
-    if bone_scale is not None:
+    if shape is not None:
         rest = rest.copy()
-        rest[1:, :3, 3] *= np.asarray(bone_scale)[1:, None]  # the wrist's offset is its place, not a bone
+        parents = np.maximum(template.parents, 0)  # the wrist's offset is its place, not a bone
+        rest[1:, :3, 3] = np.einsum("kij,kj->ki", np.asarray(shape)[parents[1:]], rest[1:, :3, 3])
     local = rest @ pose
     world = np.empty_like(local)
     for k, p in enumerate(template.parents):  # parents precede children in WebXR order
@@ -79,10 +87,16 @@ def forward_kinematics(template: HandTemplate, local_rot: np.ndarray, bone_scale
     return world
 
 
-def skin(template: HandTemplate, world: np.ndarray) -> np.ndarray:
-    """Linear blend skinning: the template vertices (V, 3) posed by the rig's world transforms (25, 4, 4)."""
+def skin(template: HandTemplate, world: np.ndarray, shape: np.ndarray | None = None) -> np.ndarray:
+    """Linear blend skinning: the template vertices (V, 3) posed by the rig's world transforms (25, 4, 4).
+
+    shape (25, 3, 3), optional: the per-joint segment maps `world` was built with (forward_kinematics).
+    """
     rest = template.vertices
-    mats = world @ template.inverse_bind  # (25, 4, 4): rest space -> posed space per joint
+    maps = np.tile(np.eye(4), (NUM_RIG_JOINTS, 1, 1))
+    if shape is not None:
+        maps[:, :3, :3] = shape
+    mats = world @ maps @ template.inverse_bind  # (25, 4, 4): rest space -> posed space per joint
     blend = np.einsum("vk,vkij->vij", template.skin_weights, mats[template.skin_joints])
     return np.einsum("vij,vj->vi", blend[:, :3, :3], rest) + blend[:, :3, 3]
 

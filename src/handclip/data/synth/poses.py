@@ -15,6 +15,7 @@ import numpy as np
 
 from handclip.data.synth.mesh import GLTF_TO_VIEW, NUM_RIG_JOINTS, HandTemplate, forward_kinematics, keypoints
 from handclip.geometry import axis_angle_to_matrix
+from handclip.skeleton import MIDDLE_MCP, WRIST
 
 KINDS = ("relaxed", "open", "fist", "point", "pinch")
 KIND_PROBS = (0.4, 0.15, 0.15, 0.15, 0.15)
@@ -117,22 +118,40 @@ def sample_pose(template: HandTemplate, rng: np.random.Generator, kind: str | No
 
 
 class HandShape(NamedTuple):
-    """Hand size (uniform scale about the wrist) and per-joint bone-length factors (25,) of one sample."""
+    """Hand size (uniform scale about the wrist) and per-joint segment maps (25, 3, 3) of one sample."""
 
     scale: float
-    bone_scale: np.ndarray
+    maps: np.ndarray
 
 
-def sample_shape(rng: np.random.Generator) -> HandShape:
-    """Adult hands vary: overall size +-12 %, palm +-3 % and each finger's phalanges +-4 % (1 sigma)."""
-    bone = np.ones(NUM_RIG_JOINTS)
-    palm = np.clip(rng.normal(1, 0.03), 0.92, 1.08)
-    bone[[1, 5, 10, 15, 20, 6, 11, 16, 21]] = palm  # wrist -> metacarpals -> knuckles
-    fingers = np.clip(rng.normal(1, 0.04, 5), 0.9, 1.1)
-    bone[[2, 3, 4]] = fingers[0]
-    for f, (_, _, pip, dip) in enumerate(FINGER_RIG):
-        bone[[pip, dip, dip + 1]] = fingers[f + 1]
-    return HandShape(float(rng.uniform(0.88, 1.12)), bone)
+PALM_RIG = (0, 5, 10, 15, 20)  # wrist and finger metacarpals: the palm's segments
+# segments of each finger, thumb..little (the thumb's metacarpal moves like a phalanx)
+DIGIT_RIG = ((1, 2, 3),) + tuple(f[1:] for f in FINGER_RIG)
+SIZE_MM = (70.0, 100.0)  # wrist to middle MCP of adult hands, uniform
+FINGER_LENGTH = (0.06, 0.02)  # half-ranges of the factor all fingers share and of each finger's own (+-8 % in all)
+PALM_WIDTH = 0.08  # half-range of the palm's width factor (across the knuckles)
+_ACROSS_PALM = np.array([0.0, 0.0, 1.0])  # glTF z: from the thumb side to the little finger side
+
+
+def shape_maps(template: HandTemplate, fingers, palm_width: float) -> np.ndarray:
+    """Segment maps (25, 3, 3): palm segments widen by `palm_width` across the palm, each digit's
+    segments scale by its factor in `fingers` (5,: thumb..little), so length and girth go together."""
+    maps = np.tile(np.eye(3), (NUM_RIG_JOINTS, 1, 1))
+    widen = np.eye(3) + (palm_width - 1) * np.outer(_ACROSS_PALM, _ACROSS_PALM)
+    for k in PALM_RIG:  # the palm's map in each joint's own frame
+        R = template.rest_world[k, :3, :3]
+        maps[k] = R.T @ widen @ R
+    for f, joints in enumerate(DIGIT_RIG):
+        maps[list(joints)] = fingers[f] * np.eye(3)
+    return maps
+
+
+def sample_shape(template: HandTemplate, rng: np.random.Generator) -> HandShape:
+    """Adult hands vary: wrist to middle MCP uniform in SIZE_MM, finger lengths and palm width +-8 %."""
+    fingers = 1 + rng.uniform(-1, 1) * FINGER_LENGTH[0] + rng.uniform(-1, 1, 5) * FINGER_LENGTH[1]
+    maps = shape_maps(template, fingers, 1 + rng.uniform(-1, 1) * PALM_WIDTH)
+    kp = keypoints(forward_kinematics(template, np.tile(np.eye(3), (NUM_RIG_JOINTS, 1, 1)), maps))
+    return HandShape(rng.uniform(*SIZE_MM) / np.linalg.norm(kp[MIDDLE_MCP] - kp[WRIST]), maps)
 
 
 def sample_wrist(rng: np.random.Generator) -> np.ndarray:

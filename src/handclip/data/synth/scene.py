@@ -1,13 +1,14 @@
 """One synthetic sample: shape and pose the hand, place the camera, light and render it over a background.
 
-Hand size and finger lengths vary per sample (poses.sample_shape); the key light casts shadows
-(shadow.py); skin albedo has lighter palms and nails and darker creases.
+Hand size, finger lengths and palm width vary per sample (poses.sample_shape); the key light casts
+shadows (shadow.py); skin albedo has lighter palms and nails and darker creases.
 
-Labels are exact: 'xyz' are the posed rig joints (canonical order, mm, camera frame), 'verts' the
-skinned template vertices, 'uv' their projections. 'valid' marks a keypoint visible: its pixel is
-inside the image, covered by skin (hand or forearm, not background), and the nearest surface
-there lies at most VISIBLE_DEPTH[joint] mm in front of the joint (joints sit inside the flesh; a finger
-or the arm crossing in front of a joint is farther than that). The mask covers hand and forearm.
+Labels are exact: 'xyz' are the posed rig joints (canonical order, mm, camera frame) at the
+benchmarks' definitions (articulation centres; fingertips are surface vertices, see rig.py), 'verts'
+the skinned vertices of the same shaped hand, 'uv' their projections. 'valid' marks a keypoint
+visible: its pixel is inside the image, covered by skin (hand or forearm, not background), and the
+nearest surface there lies at most VISIBLE_DEPTH[joint] mm in front of the joint (joints sit inside the
+flesh; a finger or the arm crossing in front of a joint is farther than that). The mask covers hand and forearm.
 """
 
 from __future__ import annotations
@@ -111,11 +112,11 @@ def pose_hand(rng: np.random.Generator) -> PosedHand:
     pose = sample_pose(t, rng)
     local = pose.local_rot.copy()
     local[0] = sample_wrist(rng)
-    shape = sample_shape(rng)
-    world = forward_kinematics(t, local, shape.bone_scale)
+    shape = sample_shape(t, rng)
+    world = forward_kinematics(t, local, shape.maps)
     wrist = t.rest_world[0, :3, 3]
     R = sample_orientation(rng) * shape.scale  # rotation and hand size about the wrist
-    hand = (skin(t, world) - wrist) @ R.T
+    hand = (skin(t, world, shape.maps) - wrist) @ R.T
     joints = (keypoints(world) - wrist) @ R.T
     arm_v, _, arm_n = _arm()
     return PosedHand(hand, joints, (arm_v - wrist) @ R.T, arm_n @ R.T / shape.scale)
