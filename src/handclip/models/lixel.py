@@ -6,7 +6,9 @@ feature map averaged over the other image axis, z from the pooled feature spread
 release uses 32 x/y bins and 64 depth bins.
 
 LixelCodec: bins <-> crop pixels and wrist-relative depth in mm, and back-projection to camera-frame
-xyz through handclip.geometry.uvd_to_xyz given the root depth and a bone scale.
+xyz through handclip.geometry.uvd_to_xyz given the root depth and a bone scale. The root depth comes
+from reference bone lengths: root_depth_from_bones (least squares over many bones, used by predict)
+or root_depth_from_bone (one bone, closed form).
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from handclip import geometry
-from handclip.skeleton import MIDDLE_MCP, MIDDLE_PIP, NUM_JOINTS
+from handclip.skeleton import BONES, MIDDLE_MCP, MIDDLE_PIP, NUM_JOINTS
 
 
 def soft_argmax_1d(logits: torch.Tensor) -> torch.Tensor:
@@ -64,7 +66,7 @@ class LixelHead(nn.Module):
 class LixelCodec:
     """Bins <-> (u, v) crop pixels and d = z - z_wrist in mm; d spans [-depth_range/2, depth_range/2] x scale."""
 
-    def __init__(self, input_size: int, bins_xy: int = 32, bins_z: int = 64, depth_range_mm: float = 300.0):
+    def __init__(self, input_size: int, bins_xy: int = 32, bins_z: int = 64, depth_range_mm: float = 400.0):
         self.input_size, self.bins_xy, self.bins_z = input_size, bins_xy, bins_z
         self.depth_range = float(depth_range_mm)
 
@@ -96,18 +98,43 @@ def _per_sample(scale, like: torch.Tensor):
     return scale
 
 
+def _bone_terms(uvd: torch.Tensor, K: torch.Tensor, parents, children) -> tuple[torch.Tensor, torch.Tensor]:
+    """(a, b), each (B, bones, 3), with X_child - X_parent = Z a + b for the wrist depth Z: rays r = K^-1 (u, v, 1),
+    X = (Z + d) r, so a = r_child - r_parent and b = d_child r_child - d_parent r_parent."""
+    ones = torch.ones_like(uvd[..., :1])
+    rays = torch.cat([uvd[..., :2], ones], -1) @ torch.linalg.inv(K).transpose(-1, -2)
+    a = rays[:, children] - rays[:, parents]
+    b = uvd[:, children, 2:3] * rays[:, children] - uvd[:, parents, 2:3] * rays[:, parents]
+    return a, b
+
+
 def root_depth_from_bone(uvd: torch.Tensor, K: torch.Tensor, bone_mm, bone=(MIDDLE_MCP, MIDDLE_PIP)) -> torch.Tensor:
     """Absolute wrist depth (B,) that makes the back-projected bone `bone` `bone_mm` long.
 
-    With rays r = K^-1 (u, v, 1) and X = (Z + d) r, |Z a + b| = L (a = r_n - r_m, b = d_n r_n - d_m r_m)
-    is a quadratic in Z; the larger root is the hand in front of the camera (Iqbal et al. 2018).
+    |Z a + b| = L (see _bone_terms) is a quadratic in Z; the larger root is the hand in front of the
+    camera (Iqbal et al. 2018). Ill-conditioned when the bone points along the ray (use root_depth_from_bones).
     """
-    ones = torch.ones_like(uvd[..., :1])
-    rays = torch.cat([uvd[..., :2], ones], -1) @ torch.linalg.inv(K).transpose(-1, -2)
     n, m = bone
-    a = rays[:, n] - rays[:, m]
-    b = uvd[:, n, 2:3] * rays[:, n] - uvd[:, m, 2:3] * rays[:, m]
+    a, b = (t[:, 0] for t in _bone_terms(uvd, K, [m], [n]))
     aa, ab, bb = (a * a).sum(-1).clamp_min(1e-12), (a * b).sum(-1), (b * b).sum(-1)
     length = torch.as_tensor(bone_mm, dtype=uvd.dtype, device=uvd.device)
     disc = (ab * ab - aa * (bb - length**2)).clamp_min(0)
     return (-ab + disc.sqrt()) / aa
+
+
+def root_depth_from_bones(uvd: torch.Tensor, K: torch.Tensor, lengths, bones=BONES, iters: int = 20) -> torch.Tensor:
+    """Absolute wrist depth (B,) whose back-projected skeleton best fits the bone lengths `lengths` (bones,) or
+    (B, bones) mm of `bones` ((parent, child) pairs): Z minimises sum_k (|Z a_k + b_k| - L_k)^2 (least squares,
+    Gauss-Newton from the fit that ignores the depths, |a_k| Z = L_k). Bones seen side-on fix Z where one bone
+    pointing at the camera cannot; the hand's unknown size still scales Z (a hand 10 % larger looks 10 % nearer)."""
+    parents, children = [p for p, _ in bones], [c for _, c in bones]
+    a, b = (t.double() for t in _bone_terms(uvd.double(), K.double(), parents, children))
+    length = torch.as_tensor(lengths, dtype=torch.float64, device=uvd.device).expand(a.shape[:2])
+    na = a.norm(dim=-1)
+    z = (length * na).sum(-1) / (na * na).sum(-1).clamp_min(1e-12)
+    for _ in range(iters):
+        v = z[:, None, None] * a + b
+        nv = v.norm(dim=-1).clamp_min(1e-9)
+        slope = (a * v).sum(-1) / nv  # d|Z a + b| / dZ
+        z = z - (slope * (nv - length)).sum(-1) / (slope * slope).sum(-1).clamp_min(1e-12)
+    return z.to(uvd.dtype)
