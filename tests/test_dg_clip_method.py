@@ -4,7 +4,7 @@ import pytest
 import torch
 
 from handclip.data.normal_augment import OPS, NormalAugment
-from handclip.geometry import bone_length
+from handclip.geometry import bone_length, canonical_frame, normalise
 from handclip.methods import build
 
 SIZE = 32
@@ -50,7 +50,7 @@ def test_clip_frozen_and_outside_the_weights():
     opt.zero_grad()
     out["loss"].backward()
     opt.step()
-    assert set(out) == {"loss", "loss_heat", "loss_pose", "loss_con"}
+    assert set(out) == {"loss", "loss_heat", "loss_pose", "loss_canonical", "loss_viewpoint", "loss_con"}
     assert all(p.grad is None and not p.requires_grad for p in towers.parameters())
     assert all(torch.equal(v, towers.state_dict()[k]) for k, v in before.items())
     assert not torch.equal(b2_before, method.branch2.fc_e2.weight)  # Branch2 does learn
@@ -86,7 +86,7 @@ def test_baseline_has_no_branch2_and_normal_augmentation():
     base = tiny("dg_clip_baseline", ratio=0.9)  # CLIP keys of a shared config are ignored
     assert base.branch2 is None and base.augment is None
     out = base.training_step(dots_batch())
-    assert set(out) == {"loss", "loss_heat", "loss_pose"}
+    assert set(out) == {"loss", "loss_heat", "loss_pose", "loss_canonical", "loss_viewpoint"}
     aug = tiny("dg_clip_baseline", normal_aug={"p": 1.0})
     assert aug.augment is not None and aug.augment.ops == OPS
     assert torch.isfinite(aug.training_step(dots_batch())["loss"])
@@ -107,6 +107,47 @@ def test_normal_augmentation_ops():
     assert out.min() >= 0 and out.max() <= 1
     with pytest.raises(ValueError, match="unknown normal augmentations"):
         NormalAugment(ops=("mixup",))
+
+
+class FixedPrior(torch.nn.Module):
+    """A PosePrior stand-in that outputs given canonical coordinates and rotations, whatever the heatmaps."""
+
+    def __init__(self, xyz_c, R):
+        super().__init__()
+        self.xyz_c, self.R = xyz_c, R
+
+    def forward(self, heatmaps):
+        return self.xyz_c, self.R
+
+
+def test_poseprior_streams_are_supervised_in_the_canonical_frame():
+    method = tiny("dg_clip_baseline", lambda_canonical=2.0, lambda_viewpoint=3.0)
+    batch = dots_batch(seed=3)
+    xyz_c, R = canonical_frame(normalise(batch["xyz"], "wrist")[0])
+    method.hpe.poseprior = FixedPrior(xyz_c, R)  # both streams exact: every 3D term vanishes
+    out = method.training_step(batch)
+    assert out["loss_canonical"] < 1e-10 and out["loss_viewpoint"] < 1e-10 and out["loss_pose"] < 1e-10
+    # the right camera pose from a wrong split (canonical = camera pose, R = I) is penalised in both streams
+    method.hpe.poseprior = FixedPrior(xyz_c @ R, torch.eye(3).expand(2, 3, 3))
+    out = method.training_step(batch)
+    assert out["loss_pose"] < 1e-10
+    expected_view = ((torch.eye(3) - R) ** 2).sum((-1, -2)).mean() / 9
+    expected_can = ((xyz_c @ R - xyz_c) ** 2).sum(-1).mean() / 3
+    assert out["loss_viewpoint"].item() == pytest.approx(expected_view.item(), rel=1e-5)
+    assert out["loss_canonical"].item() == pytest.approx(expected_can.item(), rel=1e-5)
+    assert out["loss"].item() == pytest.approx(out["loss_heat"].item() + 2 * expected_can.item()
+                                               + 3 * expected_view.item(), rel=1e-5)
+
+
+def test_paper_configs_pick_r_per_target():
+    from handclip.engine.config import load_config
+
+    for name, ratio, target in (("dg_clip/paper_stb", 0.6, "stb"), ("dg_clip/paper_rhd", 0.9, "rhd")):
+        cfg = load_config(name)
+        assert cfg["method"]["ratio"] == ratio and cfg["eval"]["protocol"] == target
+        assert [v["protocol"] for v in cfg["data"]["val"]] == [target]
+        assert cfg["data"]["train"]["name"] == "freihand"
+        assert cfg["method"]["refine_convs"] == [7, 6]  # CPM stages 2 and 3 as Table 1 prints them
 
 
 def test_tiny_overfit_loss_falls_tenfold():

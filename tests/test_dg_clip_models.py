@@ -23,13 +23,18 @@ def count(module):
 
 
 def test_cpm_branch1_matches_table1():
-    # layers 1-11 (VGG part), 20-28 (stage 1), 29-37 and 38-45 (stages 2 and 3 on 128 + 21 channels)
+    # layers 1-11 (VGG part), 20-28 (stage 1); stage 2: 30-36 seven 128-channel convolutions on 128 + 21
+    # channels and 37 the 21-channel one; stage 3: 39-44 six 128-channel convolutions and 45
     backbone = conv3(3, 64) + conv3(64, 64) + conv3(64, 128) + conv3(128, 128) + conv3(128, 256) + 3 * conv3(256, 256)
     stage1 = (conv3(256, 512) + conv3(512, 512) + conv3(512, 256) + 3 * conv3(256, 256) + conv3(256, 128)
               + conv3(128, 512) + conv3(512, 21))
-    refine = conv3(149, 128) + 6 * conv3(128, 128) + conv3(128, 21)
+    stage2 = conv3(149, 128) + 6 * conv3(128, 128) + conv3(128, 21)
+    stage3 = conv3(149, 128) + 5 * conv3(128, 128) + conv3(128, 21)
     net = CPM(width=1.0)
-    assert count(net) == backbone + stage1 + 2 * refine
+    convs = [sum(isinstance(m, torch.nn.Conv2d) for m in stage.modules()) for stage in net.refine]
+    assert convs == [8, 7]  # Table 1: layers 30-37 and 39-45
+    assert count(net) == backbone + stage1 + stage2 + stage3
+    assert count(CPM(width=1.0, refine_convs=(7, 7))) == backbone + stage1 + 2 * stage2  # checkpoints before Table 1's count
     with torch.no_grad():
         heatmaps, feat11 = net(torch.zeros(1, 3, 256, 256))
     assert [tuple(h.shape) for h in heatmaps] == [(1, 21, 32, 32)] * 3

@@ -1,4 +1,5 @@
-"""DG-CLIP's losses (paper Eqs. 1-4): L = l1 L^Heat + l2 L^Pose + l3 L^Con.
+"""DG-CLIP's losses (paper Eqs. 1-4): L = l1 L^Heat + l2 L^Pose + l3 L^Con, plus the PosePrior's own
+supervision of Zimmermann & Brox (canonical coordinates with pose_loss, the viewpoint with viewpoint_loss).
 
 L^Con forms, with d(a, b) = ||a - b||_1 over the 128 encoding dimensions and m the margin:
   'printed' (Eq. 4 as printed):  d(e1', e2') - max(m, d(e1', e_neg))
@@ -28,6 +29,12 @@ def pose_loss(pred: torch.Tensor, target: torch.Tensor, valid: torch.Tensor | No
     """L^Pose: mean squared error over valid joints' coordinates (B, J, 3)."""
     w = torch.ones(target.shape[:2], device=target.device) if valid is None else valid.float()
     return (((pred - target) ** 2).sum(-1) * w).sum() / (3 * w.sum().clamp(min=1.0))
+
+
+def viewpoint_loss(pred: torch.Tensor, target: torch.Tensor, valid: torch.Tensor | None = None) -> torch.Tensor:
+    """Squared error of viewpoint rotations (B, 3, 3), mean over the 9 entries of the valid (B,) samples."""
+    w = torch.ones(target.shape[0], device=target.device) if valid is None else valid.float()
+    return (((pred - target) ** 2).sum((-1, -2)) * w).sum() / (9 * w.sum().clamp(min=1.0))
 
 
 @torch.no_grad()

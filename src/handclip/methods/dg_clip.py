@@ -1,6 +1,8 @@
 """DG-CLIP (Lee et al., image-free domain generalisation via CLIP) and its baseline as handclip methods.
 
-`dg_clip`: f^HPE (CPM Branch1 + PosePrior) trained with L^Heat + L^Pose, plus Branch2 and L^Con on
+`dg_clip`: f^HPE (CPM Branch1 + PosePrior) trained with L^Heat + L^Pose, the PosePrior's two streams each
+supervised as Zimmermann & Brox train them (canonical coordinates and viewpoint rotation of
+handclip.geometry.canonical_frame, weights lambda_canonical / lambda_viewpoint), plus Branch2 and L^Con on
 f^CLIP(x, t) = r f^CI(x) + (1 - r) f^CT(t) from frozen CLIP towers and one style prompt per image.
 `dg_clip_baseline`: the same f^HPE without Branch2 and CLIP; `normal_aug` turns it into the paper's
 'normal augmentation' baseline (Table 6). Switches cover the ablations of Tables 4-6: clip_mode
@@ -18,8 +20,8 @@ import torch.nn.functional as F
 from torch import nn
 
 from handclip.data.normal_augment import NormalAugment
-from handclip.geometry import normalise
-from handclip.losses.dg_clip import contrastive_loss, hardest_negatives, heatmap_loss, pose_loss
+from handclip.geometry import LITTLE_MCP, canonical_frame, normalise
+from handclip.losses.dg_clip import contrastive_loss, hardest_negatives, heatmap_loss, pose_loss, viewpoint_loss
 from handclip.methods import register
 from handclip.methods.base import Method
 from handclip.models import heatmap2d
@@ -51,20 +53,23 @@ class DGCLIP(Method):
                  clip: str = "random-tiny", clip_seed: int = 0, clip_mode: str = "ie+te", ratio: float = 0.9,
                  combine: str = "concat", branch2_kernel: int = 3, lambda_heat: float = 1.0,
                  lambda_pose: float = 1.0, lambda_con: float = 0.1, con_form: str = "hinge", margin: float = 0.5,
-                 normal_aug: bool | dict = False, text_cache: str | None = None):
+                 normal_aug: bool | dict = False, text_cache: str | None = None, lambda_canonical: float = 1.0,
+                 lambda_viewpoint: float = 1.0, refine_convs=(7, 7)):
         super().__init__()
         if clip_mode not in CLIP_MODES:
             raise ValueError(f"clip_mode must be one of {CLIP_MODES}, got {clip_mode!r}")
         if not 0.0 <= ratio <= 1.0:
             raise ValueError(f"ratio r must lie in [0, 1], got {ratio}")
         self.input_size = int(input_size)
-        self.hpe = HandPoseEstimator(input_size, width)
+        # (7, 6) is Table 1 (base.yaml); the default (7, 7) rebuilds checkpoints saved before it was an option
+        self.hpe = HandPoseEstimator(input_size, width, refine_convs=tuple(refine_convs))
         self.register_buffer("bone_count", torch.tensor(0.0))
         self.sigma = float(sigma)
         self.use_clip = bool(use_clip)
         self.clip_spec, self.clip_seed, self.clip_mode, self.ratio = clip, int(clip_seed), clip_mode, float(ratio)
         self.text_cache = text_cache
         self.lambdas = (float(lambda_heat), float(lambda_pose), float(lambda_con))
+        self.lambda_canonical, self.lambda_viewpoint = float(lambda_canonical), float(lambda_viewpoint)
         self.con_form, self.margin = con_form, float(margin)
         self.augment = None
         if normal_aug:
@@ -120,7 +125,7 @@ class DGCLIP(Method):
         self.bone_count.copy_(total)
 
     def training_step(self, batch: dict) -> dict[str, torch.Tensor]:
-        """L = l1 L^Heat + l2 L^Pose (+ l3 L^Con with Branch2 and CLIP)."""
+        """L = l1 L^Heat + l2 L^Pose + l_can L^canonical + l_view L^viewpoint (+ l3 L^Con with Branch2 and CLIP)."""
         size = batch["image"].shape[1]
         x = images_to_float(batch["image"], self.input_size)
         uv = rescale_uv(batch["uv"].float(), size, self.input_size)
@@ -134,14 +139,19 @@ class DGCLIP(Method):
             if good.any():
                 self._update_bone(bone[good])
             xyz_n = torch.where(pose_valid.unsqueeze(-1), xyz_n, torch.zeros_like(xyz_n))
+            # the canonical frame needs the wrist, middle MCP and little MCP (geometry.canonical_frame)
+            frame_valid = pose_valid[:, WRIST] & pose_valid[:, MIDDLE_MCP] & pose_valid[:, LITTLE_MCP]
+            xyz_c, R = canonical_frame(xyz_n)
 
         out = self.hpe.run(self.augment(x) if self.augment is not None and self.training else x)
         target = heatmap2d.encode(uv, self.hpe.heatmap_size, STRIDE, self.sigma, valid)
         l_heat = heatmap_loss(out["heatmaps"], target, valid)
         l_pose = pose_loss(out["xyz_n"], xyz_n, pose_valid)
+        l_canonical = pose_loss(out["xyz_c"], xyz_c, pose_valid & frame_valid[:, None])
+        l_viewpoint = viewpoint_loss(out["R"], R, frame_valid)
         w_heat, w_pose, w_con = self.lambdas
-        terms = {"loss_heat": l_heat, "loss_pose": l_pose}
-        loss = w_heat * l_heat + w_pose * l_pose
+        terms = {"loss_heat": l_heat, "loss_pose": l_pose, "loss_canonical": l_canonical, "loss_viewpoint": l_viewpoint}
+        loss = w_heat * l_heat + w_pose * l_pose + self.lambda_canonical * l_canonical + self.lambda_viewpoint * l_viewpoint
         if self.branch2 is not None:
             e1, e2 = self.branch2(out["feat11"], self.clip_feature(x))
             if x.shape[0] >= 2:

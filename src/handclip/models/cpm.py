@@ -17,8 +17,10 @@ STRIDE = 8  # three 2x2 max-poolings
 BACKBONE = (64, 64, "M", 128, 128, "M", 256, 256, 256, 256, "M")
 # Table 1, layers 20-28: stage 1 (layer 26's 128 channels are the feature F reused by stages 2-3)
 STAGE1 = (512, 512, 256, 256, 256, 256, 128, 512)
-# Table 1, layers 30-37 and 39-45: stages 2 and 3 on [F, previous heatmaps] (128 + 21 = 149 channels)
-REFINE = (128,) * 7
+# Table 1, layers 30-37 and 39-45: stages 2 and 3 on [F, previous heatmaps] (128 + 21 = 149 channels):
+# 128-channel convolutions per stage (7: layers 30-36; 6: layers 39-44), then the 21-channel one (37, 45)
+REFINE_WIDTH = 128
+TABLE1_REFINE_CONVS = (7, 6)
 FEATURE_INDEX = 6  # position of layer 26 in STAGE1
 
 
@@ -43,9 +45,10 @@ def init_leaky(module: nn.Module) -> None:
 
 class CPM(nn.Module):
     """Branch1 of f^H2D: image (B, 3, S, S), already normalised -> three stages of (B, 21, S/8, S/8)
-    heatmaps and the layer-11 feature map (B, 256*width, S/8, S/8) that feeds Branch2."""
+    heatmaps and the layer-11 feature map (B, 256*width, S/8, S/8) that feeds Branch2. `refine_convs`:
+    the 128-channel convolutions of stages 2 and 3 (Table 1: 7 and 6)."""
 
-    def __init__(self, width: float = 1.0):
+    def __init__(self, width: float = 1.0, refine_convs=TABLE1_REFINE_CONVS):
         super().__init__()
         layers, cin = [], 3
         for item in BACKBONE:
@@ -64,16 +67,18 @@ class CPM(nn.Module):
         self.stage1_feature = nn.Sequential(*stage1[: FEATURE_INDEX + 1])  # layers 20-26
         self.stage1_head = nn.Sequential(*stage1[FEATURE_INDEX + 1 :], *conv_lrelu(cin, NUM_JOINTS))  # 27-28
         f_channels = scaled(STAGE1[FEATURE_INDEX], width)
-        self.refine = nn.ModuleList([self._refine_stage(f_channels, width) for _ in range(2)])  # 29-37, 38-45
+        if len(refine_convs) != 2:
+            raise ValueError(f"refine_convs gives the convolution counts of stages 2 and 3, got {refine_convs}")
+        self.refine = nn.ModuleList([self._refine_stage(f_channels, width, n) for n in refine_convs])  # 29-37, 38-45
         init_leaky(self)
 
     @staticmethod
-    def _refine_stage(f_channels: int, width: float) -> nn.Sequential:
-        """Seven 128-channel convolutions and a 21-channel one on [F, heatmaps]."""
+    def _refine_stage(f_channels: int, width: float, convs: int) -> nn.Sequential:
+        """`convs` 128-channel convolutions and a 21-channel one on [F, heatmaps]."""
         layers, cin = [], f_channels + NUM_JOINTS
-        for c in REFINE:
-            layers += conv_lrelu(cin, scaled(c, width))
-            cin = scaled(c, width)
+        for _ in range(convs):
+            layers += conv_lrelu(cin, scaled(REFINE_WIDTH, width))
+            cin = scaled(REFINE_WIDTH, width)
         layers += conv_lrelu(cin, NUM_JOINTS)
         return nn.Sequential(*layers)
 
