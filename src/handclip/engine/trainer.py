@@ -123,7 +123,7 @@ def seed_everything(seed: int) -> None:
 
 class Trainer:
     """Trains the method of a resolved config into `run_dir`: config.yaml, checkpoints/, tb/, train_log.jsonl,
-    val/ (per-set JSON + PCK PNG, history.jsonl) and curves.png."""
+    val/ (per-set JSON + PCK PNG, history.jsonl) and curves.json + curves.png (learning curves)."""
 
     def __init__(self, config: dict, run_dir: str | Path, resume: bool | str | Path = False,
                  device: str | None = None):
@@ -263,7 +263,8 @@ class Trainer:
         start_epoch, skip = self._restore() if self.resume_from else (0, 0)
         if self.info.is_main:
             save_config(self.config, self.run_dir / "config.yaml")
-        self.log = RunLogger(self.run_dir, enabled=self.info.is_main)
+        self.log = RunLogger(self.run_dir, enabled=self.info.is_main,
+                             resumed_at=self.step if self.resume_from else None)
         epochs = int(self.tcfg["epochs"])
         results: dict = {}
         try:
