@@ -12,7 +12,8 @@ from handclip.data import build_dataset, collate
 from handclip.data.io import MalformedDataError
 from handclip.data.synth.domains import DOMAINS
 from handclip.data.synth.mesh import forward_kinematics, keypoints, load_template, skin
-from handclip.data.synth.poses import FLEX_LIMITS, PINCH_GAP, sample_pose
+from handclip.data.synth.pose_prior import FINGER_LIMITS
+from handclip.data.synth.poses import PINCH_GAP, sample_pose
 from handclip.data.synth.raster import Fragments, rasterize
 from handclip.data.synth.scene import VISIBLE_DEPTH, visible
 from handclip.data.synth.shadow import lit_fraction
@@ -186,11 +187,12 @@ def test_poses_within_limits_and_grasps_occur():
         reach[kind] = np.linalg.norm(kp[[8, 12, 16, 20]] - kp[0], axis=1).mean()
     assert reach["fist"] < 0.7 * reach["open"]
     # PIP flexion stays inside its limits: the angle between proximal and middle phalanges
+    # (tests/test_synth_geometry.py reads every joint's angles back exactly)
     for _ in range(10):
         kp = keypoints(forward_kinematics(t, sample_pose(t, rng).local_rot))
         a, b = kp[6] - kp[5], kp[7] - kp[6]
         angle = np.degrees(np.arccos(a @ b / np.linalg.norm(a) / np.linalg.norm(b)))
-        assert angle <= FLEX_LIMITS[1][1] + 25  # limit plus rest-pose bend and abduction slack
+        assert angle <= FINGER_LIMITS[0, 2, 1] + 25  # limit plus rest-pose bend and abduction slack
 
 
 def test_export_command_round_trip(tmp_path):

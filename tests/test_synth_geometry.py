@@ -1,4 +1,4 @@
-"""Renderer geometry: benchmark joint definitions, real proportions, exact labels of shaped hands."""
+"""Renderer geometry: benchmark joint definitions, real proportions, exact labels of shaped hands, the pose prior."""
 
 from __future__ import annotations
 
@@ -7,7 +7,9 @@ import pytest
 
 from handclip.data import build_dataset
 from handclip.data.synth.mesh import forward_kinematics, keypoints, load_template, skin
-from handclip.data.synth.poses import sample_pose, sample_shape
+from handclip.data.synth.pose_prior import FINGER_LIMITS, THUMB_LIMITS, kind_names
+from handclip.data.synth.poses import ABDUCTION_SIGN, FINGER_RIG, PINCH_GAP, rot_x, rot_y, sample_pose, sample_shape
+from handclip.data.synth.scene import pose_hand
 from handclip.geometry import project
 from handclip.skeleton import BONES, MIDDLE_MCP, WRIST
 
@@ -85,3 +87,99 @@ def test_rendered_labels_reproject_and_tips_touch_the_surface(rendered):
         assert np.abs(project(xyz, K) - s["uv"]).max() < 0.5
         gap = np.linalg.norm(s["verts"][None].astype(np.float64) - xyz[TIPS][:, None], axis=-1).min(1)
         assert gap.max() < 0.5  # mm: the tip labels are mesh vertices
+
+
+def test_hand_sizes_span_the_adult_range(rendered):
+    sizes = [np.linalg.norm(s["xyz"][MIDDLE_MCP] - s["xyz"][WRIST]) for s in rendered]
+    assert 70 - 1e-3 <= min(sizes) and max(sizes) <= 100 + 1e-3
+    t = load_template()
+    rng = np.random.default_rng(4)
+    sizes = []
+    for _ in range(200):
+        shape = sample_shape(t, rng)
+        kp = keypoints(forward_kinematics(t, np.tile(np.eye(3), (25, 1, 1)), shape.maps)) * shape.scale
+        sizes.append(np.linalg.norm(kp[MIDDLE_MCP] - kp[WRIST]))
+    assert 70 - 1e-6 <= min(sizes) < 72 and 98 < max(sizes) <= 100 + 1e-6  # uniform over the whole range
+
+
+def joint_angles(t, world: np.ndarray) -> np.ndarray:
+    """Angles (25, 3) in degrees (about local y, x, z: R = Ry Rx Rz) of each joint's rotation from its rest pose,
+    read back from the posed world transforms; only the thumb metacarpal (1) may turn about z."""
+    out = np.zeros((25, 3))
+    for k, p in enumerate(t.parents):
+        if p < 0:
+            continue
+        R = t.rest_local[k, :3, :3].T @ world[p, :3, :3].T @ world[k, :3, :3]
+        if k == 1:  # R e_z = Ry(a) Rx(b) e_z = (sin a cos b, -sin b, cos a cos b), |b| < 90 for the thumb
+            a, b = np.arctan2(R[0, 2], R[2, 2]), -np.arcsin(np.clip(R[1, 2], -1, 1))
+        else:  # R e_x = Ry(a) e_x = (cos a, 0, -sin a): exact at any flexion
+            a = np.arctan2(-R[2, 0], R[0, 0])
+            M = rot_y(np.degrees(a)).T @ R
+            b = np.arctan2(M[2, 1], M[1, 1])
+        M = rot_x(np.degrees(b)).T @ rot_y(np.degrees(a)).T @ R  # what is left: Rz(c)
+        out[k] = np.degrees([a, b, np.arctan2(M[1, 0], M[0, 0])])
+        if k != 1:
+            assert np.allclose(M, np.eye(3), atol=1e-6), t.joint_names[k]
+    return out
+
+
+def test_joint_angles_within_anatomical_limits_and_dip_follows_pip():
+    t = load_template()
+    rng = np.random.default_rng(5)
+    pips, dips = [], []
+    for _ in range(150):
+        pose = sample_pose(t, rng)
+        ang = joint_angles(t, forward_kinematics(t, pose.local_rot))
+        for f, (_, mcp, pip, dip) in enumerate(FINGER_RIG):
+            flex = -ang[[mcp, pip, dip], 1]
+            abd = ABDUCTION_SIGN[f] * ang[mcp, 0]
+            lo, hi = FINGER_LIMITS[f, [0, 2, 3], 0], FINGER_LIMITS[f, [0, 2, 3], 1]
+            assert np.all(flex >= lo - 1e-4) and np.all(flex <= hi + 1e-4), (pose.kind, f, flex)
+            assert FINGER_LIMITS[f, 1, 0] - 1e-4 <= abd <= FINGER_LIMITS[f, 1, 1] + 1e-4
+            assert np.abs(ang[[pip, dip], 0]).max() < 1e-4  # PIP and DIP are hinges
+            pips.append(flex[1])
+            dips.append(flex[2])
+        thumb = np.array([-ang[1, 1], ang[1, 0], -ang[2, 1], -ang[3, 1]])
+        assert np.all(thumb >= THUMB_LIMITS[:, 0] - 1e-4) and np.all(thumb <= THUMB_LIMITS[:, 1] + 1e-4)
+    slope = np.polyfit(pips, dips, 1)[0]
+    assert 0.6 < slope < 0.73  # DIP = 2/3 PIP plus noise (clipped at the limits)
+
+
+def test_every_hand_shape_occurs_and_views_cover_palm_back_and_side():
+    t = load_template()
+    rng = np.random.default_rng(6)
+    kinds = {sample_pose(t, rng).kind for _ in range(600)}
+    assert kinds == set(kind_names())
+    facing = []
+    for _ in range(200):
+        j = pose_hand(rng).joints
+        normal = np.cross(j[5] - j[WRIST], j[17] - j[WRIST])  # out of the palm of a right hand
+        facing.append(normal[2] / np.linalg.norm(normal))
+    facing = np.array(facing)  # the camera looks along +z: palm views have facing < 0
+    for share in ((facing < -0.5).mean(), (facing > 0.5).mean(), (np.abs(facing) <= 0.5).mean()):
+        assert share > 0.2
+
+
+def test_pinch_and_ok_bring_the_thumb_tip_to_the_index_tip():
+    t = load_template()
+    rng = np.random.default_rng(7)
+    for kind in ("pinch", "ok"):
+        for _ in range(5):
+            kp = keypoints(forward_kinematics(t, sample_pose(t, rng, kind).local_rot))
+            assert abs(np.linalg.norm(kp[4] - kp[8]) - PINCH_GAP) < 2.0 + 1e-6
+
+
+def test_samples_are_a_function_of_domain_seed_and_index():
+    a = build_dataset("synth", domain="source", n=5, size=48, seed=11)
+    b = build_dataset("synth", domain="source", n=50, size=48, seed=11)  # other n, other order
+    c = build_dataset("synth", domain="source", n=5, size=48, seed=12)
+    d = build_dataset("synth", domain="texture", n=5, size=48, seed=11)
+    later, first = b[4], b[0]
+    assert np.array_equal(a[4]["xyz"], later["xyz"]) and np.array_equal(a[4]["image"], later["image"])
+    assert np.array_equal(a[0]["xyz"], first["xyz"])
+    assert not np.allclose(a[4]["xyz"], c[4]["xyz"]) and not np.allclose(a[4]["xyz"], d[4]["xyz"])
+
+
+def test_unknown_pose_kind_lists_the_known_ones():
+    with pytest.raises(KeyError, match="unknown pose kind 'wave'.*relaxed.*thumbs_up"):
+        sample_pose(load_template(), np.random.default_rng(0), "wave")

@@ -152,11 +152,12 @@ class Predictor:
         return result
 
 
-def load(checkpoint, device: str | torch.device | None = None, batch_size: int = 16) -> Predictor:
-    """A Predictor for the method saved in `checkpoint` (rebuilt from the config stored in it)."""
-    from handclip.engine.checkpoint import load_model
+def load(checkpoint=None, device: str | torch.device | None = None, batch_size: int = 16) -> Predictor:
+    """A Predictor for a checkpoint .pt, a packed .safetensors model or a shipped model's name (`handclip models`);
+    None loads the default shipped model. The method is rebuilt from the config stored with the weights."""
+    from handclip.zoo import load_model
 
-    return Predictor(load_model(checkpoint), device=device, batch_size=batch_size)
+    return Predictor(load_model(checkpoint)[0], device=device, batch_size=batch_size)
 
 
 def to_json(result: dict, decimals: int = 3) -> dict:

@@ -13,7 +13,8 @@ PROTOCOL_OF_DATASET = {"freihand": "freihand", "rhd": "rhd", "stb": "stb", "real
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--checkpoint", required=True, help="a checkpoint written by handclip train (last.pt, epoch_XXX.pt)")
+    parser.add_argument("--checkpoint", required=True, help="a checkpoint written by handclip train (last.pt, "
+                        "epoch_XXX.pt), a packed .safetensors model or a shipped model's name (handclip models)")
     source = parser.add_mutually_exclusive_group()
     source.add_argument("--config", help="evaluate on this config's data.val sets (default: the checkpoint's own)")
     source.add_argument("--dataset", help="a dataset reader: freihand, rhd, stb, realworld (with --root)")
@@ -21,7 +22,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--split", help="the reader's split (default: its evaluation split)")
     parser.add_argument("--protocol", help="evaluation protocol: synth, freihand, rhd, stb, realworld "
                         "(default: the dataset's own, else the config's eval.protocol)")
-    parser.add_argument("--out", help="output folder (default: RUN_DIR/eval next to the checkpoint's run)")
+    parser.add_argument("--out", help="output folder (default: RUN_DIR/eval next to the checkpoint's run; "
+                        "eval/NAME for a packed model)")
     parser.add_argument("--batch-size", type=int, default=16)
     parser.add_argument("--device", choices=["cpu", "cuda"], help="default: cuda when present")
 
@@ -47,19 +49,21 @@ def _entries(args, method, ckpt_config: dict) -> list[dict]:
 def run(args) -> int:
     import torch
 
-    from handclip.engine.checkpoint import CheckpointError, config_of, load_model
+    from handclip.engine.checkpoint import CheckpointError
     from handclip.engine.config import ConfigError
     from handclip.engine.evaluate import build_entry, dataset_label, evaluate
+    from handclip.zoo import load_model, resolve
 
     device = torch.device(args.device or ("cuda" if torch.cuda.is_available() else "cpu"))
     try:
-        method = load_model(args.checkpoint, map_location=device)
-        ckpt_config = config_of(args.checkpoint)
+        method, ckpt_config = load_model(args.checkpoint, map_location=device)
         entries = _entries(args, method, ckpt_config)
     except (CheckpointError, ConfigError) as err:
         print(f"handclip eval: {err}", file=sys.stderr)
         return 1
-    out_dir = Path(args.out) if args.out else Path(args.checkpoint).resolve().parent.parent / "eval"
+    weights = resolve(args.checkpoint)  # a packed model's default output goes to ./eval/<name>, not the package
+    out_dir = Path(args.out) if args.out else (Path("eval") / weights.stem if weights.suffix == ".safetensors"
+                                               else weights.resolve().parent.parent / "eval")
     default_protocol = (ckpt_config.get("eval") or {}).get("protocol", "synth")
     summary = {}
     for entry in entries:

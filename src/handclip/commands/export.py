@@ -10,7 +10,8 @@ HELP = "export a checkpoint's inference model to ONNX (dynamic batch) with an on
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--checkpoint", required=True, type=Path, help="checkpoint .pt written by `handclip train`")
+    parser.add_argument("--checkpoint", required=True, help="checkpoint .pt written by `handclip train`, a packed "
+                        ".safetensors model or a shipped model's name (`handclip models`)")
     parser.add_argument("--onnx", required=True, type=Path, help="output .onnx file")
     parser.add_argument("--opset", type=int, default=17)
     parser.add_argument("--exporter", default="auto", choices=["auto", "torchscript", "dynamo"],
@@ -24,12 +25,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     import torch
 
-    from handclip.engine.checkpoint import load_model
     from handclip.export import PARITY_TOLERANCE, compare_speed, export_onnx, ort_session, parity, parity_ok
+    from handclip.zoo import load_model
 
     if args.threads:
         torch.set_num_threads(args.threads)
-    method = load_model(args.checkpoint)
+    method = load_model(args.checkpoint)[0]
     path, names = export_onnx(method, args.onnx, args.opset, args.exporter)
     session = ort_session(path, args.threads or None, args.level)
     diffs = parity(method, session, names)

@@ -6,7 +6,7 @@ import argparse
 import json
 from pathlib import Path
 
-HELP = "predict 3D hand joints (and mesh) for IMAGE|DIR|VIDEO with a checkpoint; writes JSON + overlay PNGs"
+HELP = "predict 3D hand joints (and mesh) for IMAGE|DIR|VIDEO with a model; writes JSON + overlay PNGs"
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff"}
 VIDEO_SUFFIXES = {".mp4", ".avi", ".mov", ".mkv", ".webm", ".m4v"}
 
@@ -24,7 +24,8 @@ def parse_box(text: str) -> tuple[float, float, float, float]:
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("input", type=Path, help="an image, a folder of images, or a video file")
-    parser.add_argument("--checkpoint", required=True, type=Path, help="checkpoint .pt written by `handclip train`")
+    parser.add_argument("--checkpoint", help="a checkpoint .pt written by `handclip train`, a packed .safetensors model "
+                        "or a shipped model's name (`handclip models`); default: the default shipped model")
     parser.add_argument("--box", type=parse_box, help="hand box x,y,w,h in pixels (default: the whole image)")
     parser.add_argument("--left", action="store_true", help="the hand is a left hand (mirrored in and back out)")
     parser.add_argument("--out", type=Path, default=Path("predictions"), help="output folder (default: predictions)")

@@ -1,43 +1,39 @@
-"""Random hand poses within human joint limits, global orientations and FreiHAND-like camera framing.
+"""Hand poses from the pose prior, hand shapes, global orientations and FreiHAND-like camera framing.
 
-Each finger is driven by one curl value in [0, 1] (0 open, 1 fist) that sets MCP, PIP and DIP
-flexion between open and closed limits, plus noise, spread (MCP abduction) and palm cupping.
-Grasp kinds: 'open', 'fist', 'point', 'pinch' (thumb tip brought to the index tip by a small
-search) and 'relaxed' (correlated random curls). Angles below are degrees, flexion positive.
+pose_prior.py draws joint angles (an everyday hand shape with continuous variation, inside
+anatomical limits); `articulate` turns them into rig rotations. A shape whose thumb touches a
+fingertip (pinch, OK) takes that finger's and the thumb's angles from a grid, searched once, of those
+that bring the two tip labels PINCH_GAP apart.
 """
 
 from __future__ import annotations
 
-from functools import partial
+from functools import lru_cache, partial
 from typing import NamedTuple
 
 import numpy as np
 
-from handclip.data.synth.mesh import GLTF_TO_VIEW, NUM_RIG_JOINTS, HandTemplate, forward_kinematics, keypoints
+from handclip.data.synth.mesh import (GLTF_TO_VIEW, NUM_RIG_JOINTS, HandTemplate, forward_kinematics, keypoints,
+                                      load_template)
+from handclip.data.synth.pose_prior import (DIP_OF_PIP, HandAngles, draw_kind, get_kind, sample_angles,
+                                            sample_wrist_angles, thumb_pronation)
 from handclip.geometry import axis_angle_to_matrix
 from handclip.skeleton import MIDDLE_MCP, WRIST
 
-KINDS = ("relaxed", "open", "fist", "point", "pinch")
-KIND_PROBS = (0.4, 0.15, 0.15, 0.15, 0.15)
 # rig joints of the four fingers (index..pinky): metacarpal, proximal (MCP), intermediate (PIP), distal (DIP)
 FINGER_RIG = tuple((5 * f + 5, 5 * f + 6, 5 * f + 7, 5 * f + 8) for f in range(4))
 THUMB_RIG = (1, 2, 3)  # metacarpal (CMC), proximal (MCP), distal (IP)
-# flexion (deg) of MCP, PIP, DIP at curl 0 and 1, and the hard limits noise cannot pass
-OPEN_FLEX = np.array([-5.0, 0.0, 0.0])
-FIST_FLEX = np.array([85.0, 100.0, 60.0])
-FLEX_LIMITS = (np.array([-25.0, -5.0, -10.0]), np.array([95.0, 115.0, 85.0]))
-SPREAD = np.array([12.0, 2.0, -8.0, -18.0])  # MCP abduction (deg) of a fully spread hand, index..pinky
-# thumb at curl 0 and 1: CMC flexion across the palm, CMC palmar abduction, MCP and IP flexion
-THUMB_OPEN = np.array([-15.0, 0.0, 0.0, 0.0])
-THUMB_CLOSED = np.array([45.0, 15.0, 45.0, 60.0])
-PINCH_GAP = 12.0  # mm between thumb and index tip joints when the finger pads touch
+ABDUCTION_SIGN = np.array([1.0, 1.0, -1.0, -1.0])  # rig y rotation of +1 deg abduction, index..little
+CUP = np.array([0.0, 0.0, 5.0, 10.0])  # ring and little metacarpals fold (deg) with a fully flexed knuckle
+PINCH_GAP = 8.0  # mm between the thumb and index tip labels (surface vertices) when the pads touch
 
 
 class HandPose(NamedTuple):
-    """Local joint rotations of the rig (25, 3, 3) and the grasp kind they were drawn as."""
+    """Local joint rotations of the rig (25, 3, 3), the joint angles and the hand-shape kind they were drawn as."""
 
     local_rot: np.ndarray
     kind: str
+    angles: HandAngles
 
 
 def rotation(axis: int, deg) -> np.ndarray:
@@ -48,73 +44,63 @@ def rotation(axis: int, deg) -> np.ndarray:
 rot_x, rot_y, rot_z = (partial(rotation, k) for k in range(3))
 
 
-def thumb_angles(curl, rng: np.random.Generator, noise: float = 6.0) -> np.ndarray:
-    """Thumb angles (..., 4) in degrees (CMC flexion, CMC palmar abduction, MCP, IP) for a curl in [0, 1]."""
-    t = np.asarray(curl, np.float64)[..., None]
-    th = THUMB_OPEN + t * (THUMB_CLOSED - THUMB_OPEN) + rng.normal(0, noise, t.shape[:-1] + (4,))
-    th[..., 2:] = np.clip(th[..., 2:], -15, 80)
-    return th
+def articulate(angles: HandAngles) -> np.ndarray:
+    """Local rotations (..., 25, 3, 3) of the rig from joint angles (pose_prior.HandAngles, batched or not).
 
-
-def articulate(finger_curl, thumb, spread, rng: np.random.Generator, noise: float = 6.0) -> np.ndarray:
-    """Local rotations (..., 25, 3, 3) from finger curls (..., 4), thumb angles (..., 4) and spread (...,)."""
-    finger_curl = np.asarray(finger_curl, np.float64)
-    batch = finger_curl.shape[:-1]
-    c = finger_curl[..., None]  # (..., 4, 1)
-    flex = OPEN_FLEX + c * (FIST_FLEX - OPEN_FLEX) + rng.normal(0, noise, batch + (4, 3))
-    flex[..., 2] = np.where(rng.random(batch + (4,)) < 0.8, 0.65 * flex[..., 1], flex[..., 2])  # DIP follows PIP
-    flex = np.clip(flex, *FLEX_LIMITS)
-    abd = SPREAD * np.asarray(spread)[..., None] * (1 - 0.7 * finger_curl) + rng.normal(0, 3, batch + (4,))
-    cup = np.array([0.0, 0.0, 4.0, 8.0]) * finger_curl  # ring and little metacarpals fold with the fist
-    fingers = np.asarray(FINGER_RIG)  # (4, 4) rig joints
-    thumb = np.asarray(thumb, np.float64)
-    # every joint turns about its local y (spread), then its local x (flexion: negative angles)
+    Every joint turns about its local y (abduction), then its local x (flexion: negative rig angles); the
+    thumb metacarpal also about its own axis (local z: pronation, pose_prior.thumb_pronation).
+    """
+    fingers, thumb = np.asarray(angles.fingers), np.asarray(angles.thumb)
+    batch = fingers.shape[:-2]
+    rig = np.asarray(FINGER_RIG)  # (4, 4) rig joints
     ax, ay = np.zeros(batch + (NUM_RIG_JOINTS,)), np.zeros(batch + (NUM_RIG_JOINTS,))
-    ax[..., fingers[:, 0]] = -cup
-    for k in range(3):  # MCP, PIP, DIP
-        ax[..., fingers[:, k + 1]] = -flex[..., k]
-    ay[..., fingers[:, 1]] = abd
+    ax[..., rig[:, 0]] = -CUP * np.clip(fingers[..., 0] / 90.0, 0.0, 1.0)
+    ax[..., rig[:, 1]] = -fingers[..., 0]
+    ay[..., rig[:, 1]] = ABDUCTION_SIGN * fingers[..., 1]
+    ax[..., rig[:, 2]] = -fingers[..., 2]
+    ax[..., rig[:, 3]] = -fingers[..., 3]
     ax[..., list(THUMB_RIG)] = -thumb[..., [0, 2, 3]]
     ay[..., THUMB_RIG[0]] = thumb[..., 1]
-    rot = rot_y(ay) @ rot_x(ax)
-    return rot
+    az = np.zeros(batch + (NUM_RIG_JOINTS,))
+    az[..., THUMB_RIG[0]] = thumb_pronation(thumb)
+    return rot_y(ay) @ rot_x(ax) @ rot_z(az)
 
 
-def _pinch(template: HandTemplate, rng: np.random.Generator, others: np.ndarray, spread: float) -> np.ndarray:
-    """Rotations whose thumb and index tips meet: the closest pair on a grid of index curl and thumb angles."""
-    grid = np.meshgrid(np.linspace(0.45, 0.8, 5), np.linspace(0, 60, 4), np.linspace(5, 35, 3),
-                       np.linspace(-10, 60, 4), indexing="ij")
-    idx_curl, cmc_flex, cmc_abd, bend = (g.ravel() for g in grid)
-    curls = np.repeat(others[None], idx_curl.size, 0)
-    curls[:, 0] = idx_curl
-    thumb = np.stack([cmc_flex, cmc_abd, bend, 0.5 * bend + 10], -1)
-    sub = np.random.default_rng(rng.integers(1 << 32))
-    cand = articulate(curls, thumb, np.full(idx_curl.size, spread), sub, noise=3.0)
-    kp = keypoints(forward_kinematics(template, cand))
-    gap = np.linalg.norm(kp[:, 4] - kp[:, 8], axis=-1)
-    return cand[np.argmin(np.abs(gap - PINCH_GAP))]
+@lru_cache(maxsize=4)
+def _touching(finger: int) -> tuple[np.ndarray, np.ndarray]:
+    """Angles of `finger` (0 index; (C, 4) as HandAngles.fingers rows) and of the thumb (C, 4) whose tips lie
+    within 2 mm of PINCH_GAP on the rest hand: a grid searched once per process (the gap depends on
+    these two chains only)."""
+    template = load_template()
+    grid = np.meshgrid(np.linspace(10, 80, 8), np.linspace(15, 90, 6), np.linspace(0, 50, 6),
+                       np.linspace(10, 45, 4), np.linspace(0, 55, 5), np.linspace(0, 60, 4), indexing="ij")
+    mcp, pip, cmc_flex, cmc_abd, mcp_t, ip_t = (g.ravel() for g in grid)
+    digit = np.stack([mcp, np.zeros_like(mcp), pip, DIP_OF_PIP * pip], -1)
+    fingers = np.zeros((len(mcp), 4, 4))
+    fingers[:, finger] = digit
+    thumb = np.stack([cmc_flex, cmc_abd, mcp_t, ip_t], -1)
+    kp = keypoints(forward_kinematics(template, articulate(HandAngles(fingers, thumb))))
+    near = np.abs(np.linalg.norm(kp[:, 4] - kp[:, 8 + 4 * finger], axis=-1) - PINCH_GAP) < 2.0
+    return digit[near], thumb[near]
+
+
+def _touch(angles: HandAngles, finger: int, rng: np.random.Generator) -> HandAngles:
+    """The angles with `finger`'s and the thumb's replaced by a random pair whose tips touch (_touching)."""
+    digits, thumbs = _touching(finger)
+    pick = rng.integers(len(digits))
+    fingers = angles.fingers.copy()
+    fingers[finger] = digits[pick]
+    return HandAngles(fingers, thumbs[pick].copy())
 
 
 def sample_pose(template: HandTemplate, rng: np.random.Generator, kind: str | None = None) -> HandPose:
-    """One random articulation of the given kind (drawn from KIND_PROBS when None)."""
-    kind = kind or KINDS[rng.choice(len(KINDS), p=KIND_PROBS)]
-    spread = rng.uniform(-0.2, 1.0)
-    if kind == "relaxed":
-        curls = np.clip(rng.uniform(0, 1) + rng.normal(0, 0.25, 4), 0, 1)
-        thumb = thumb_angles(rng.uniform(0, 1), rng)
-    elif kind == "open":
-        curls, thumb, spread = rng.uniform(0, 0.15, 4), thumb_angles(rng.uniform(0, 0.3), rng), rng.uniform(0.3, 1.0)
-    elif kind == "fist":
-        curls, thumb = rng.uniform(0.8, 1.0, 4), thumb_angles(rng.uniform(0.6, 1.0), rng)
-    elif kind == "point":
-        curls = np.r_[rng.uniform(0, 0.15), rng.uniform(0.75, 1.0, 3)]
-        thumb = thumb_angles(rng.uniform(0.5, 0.9), rng)
-    elif kind == "pinch":
-        others = rng.uniform(0, 0.2, 4) if rng.random() < 0.5 else rng.uniform(0.6, 1.0, 4)  # 'OK' or closed
-        return HandPose(_pinch(template, rng, others, spread), kind)
-    else:
-        raise ValueError(f"unknown pose kind {kind!r}; known: {KINDS}")
-    return HandPose(articulate(curls, thumb, spread, rng), kind)
+    """One random articulation of the named hand shape (pose_prior.KINDS; drawn from the mixture when None)."""
+    kind = kind or draw_kind(rng)
+    angles = sample_angles(rng, kind)
+    touch = get_kind(kind).touch
+    if touch is not None:
+        angles = _touch(angles, touch, rng)
+    return HandPose(articulate(angles), kind, angles)
 
 
 class HandShape(NamedTuple):
@@ -155,8 +141,9 @@ def sample_shape(template: HandTemplate, rng: np.random.Generator) -> HandShape:
 
 
 def sample_wrist(rng: np.random.Generator) -> np.ndarray:
-    """Wrist rotation relative to the forearm: flexion/extension and radial/ulnar deviation (3, 3)."""
-    return rot_y(rng.uniform(-25, 15)) @ rot_x(rng.uniform(-50, 45))
+    """Wrist rotation relative to the forearm (3, 3): flexion/extension and radial/ulnar deviation (pose_prior)."""
+    flexion, deviation = sample_wrist_angles(rng)
+    return rot_y(deviation) @ rot_x(-flexion)
 
 
 def sample_orientation(rng: np.random.Generator, arm_depth: tuple[float, float] = (-0.3, 0.6)) -> np.ndarray:
