@@ -1,12 +1,18 @@
-"""Named visual domains of the synthetic data: distributions of skin, background, light and camera effects.
+"""Named visual domains of the synthetic data: distributions of style words, light, clothing and camera.
 
-- source: like FreiHAND's training images: green screen (mostly) or plain white/gray/beige
-  backdrops, light skin tones (white, peach, light beige), soft frontal white light, clean camera.
-- texture: procedural textures, patterns, landscapes and cluttered rooms in every colour word;
-  all seven skin tones; light from anywhere in front, slightly tinted; mild noise and JPEG.
-- lowlight: dim and coloured light, dark scenes, strong sensor noise, defocus/motion blur,
-  heavy JPEG; all seven skin tones.
-Each sample's words ('hand_color', 'color', 'background') are DG-CLIP's prompt vocabulary.
+Each sample draws its words (handclip.data.synth.words: 'hand_color', 'color', 'background') from the
+domain's weights, then rendering parameters consistent with them, so a prompt written from the words
+is true of the image ('bright' scenes are exposed brighter, 'dark' ones darker; light colour words are
+never drawn where dim light would turn them into other colours). The domains (weights and ranges in
+DOMAINS, distributions in docs/renderer/README.md):
+- source: FreiHAND-like; green screen (mostly) or white/gray/beige backdrops, three light skin tones,
+  soft frontal white light, bare forearms, a clean camera.
+- texture: every hand colour and every colour word, backdrops and rooms, light from anywhere in front.
+- lowlight: dim and slightly coloured light, dark scenes, sensor noise, blur, heavy JPEG.
+- harsh: hard sun- or spotlight: strong shadows, shiny highlights, clipped whites, outdoor views.
+- webcam: indoor rooms under warm light, seen by a small camera: soft, sharpened, noisy, vignetted,
+  off white balance, JPEG; sleeves common.
+- sleeve_clutter: cluttered rooms, a sleeve (or bracelet) on every arm, objects covering fingers.
 """
 
 from __future__ import annotations
@@ -16,75 +22,103 @@ from typing import NamedTuple
 
 import numpy as np
 
-from handclip.data.synth.backgrounds import BACKGROUND_WORDS, COLOR_WORDS
+from handclip.data.synth.effects import Camera
+from handclip.data.synth.raster import Light
+from handclip.data.synth.skin import SkinTone, sample_tone
+from handclip.data.synth.surfaces import PLAIN_RGB
+from handclip.data.synth.words import COLOR_WORDS, HAND_COLORS
 
-# skin albedo (sRGB) of DG-CLIP's seven hand-colour words
-SKIN_RGB = {
-    "white": (230, 180, 160), "light beige": (222, 178, 148), "peach": (232, 164, 134),
-    "pale yellow": (222, 184, 140), "brown": (165, 110, 78), "dark brown": (110, 70, 48), "black": (70, 48, 36),
-}
-HAND_COLORS = tuple(SKIN_RGB)
+LIGHT_SKIN = ("white", "peach", "light beige")
+# colour words that dimming leaves true (a dim yellow wall looks olive, a dim white one gray)
+DIM_COLORS = ("dark", "black", "gray", "blue", "purple", "red", "green", "brown", "dotted", "flower", "mountain", "lake")
+# sleeve colours: any plain colour word (the sleeve is not part of the prompt)
+SLEEVE_COLORS = tuple(PLAIN_RGB)
+
+
+def _uniform(words) -> dict[str, float]:
+    return {w: 1.0 for w in words}
 
 
 @dataclass(frozen=True)
 class Domain:
-    """Ranges (lo, hi) sampled uniformly per image; word lists sampled with optional weights."""
+    """Word weights and parameter ranges (lo, hi), each drawn uniformly per image."""
 
-    hand_colors: tuple[str, ...]
-    colors: tuple[str, ...]
-    color_weights: tuple[float, ...] | None
-    room_prob: float  # probability of a cluttered 'room' instead of a backdrop
-    texture_prob: float  # probability of a procedural texture over a plain colour
-    intensity: tuple[float, float]  # key light, linear
+    hand_colors: dict
+    colors: dict
+    room: float  # chance of the context 'room' (else 'background', a backdrop)
+    texture: float  # chance of a strong material pattern on plain colours
+    key: tuple[float, float]  # key light intensity, linear
     ambient: tuple[float, float]
-    fill: tuple[float, float]  # second light from the opposite side, fraction of the key
+    fill: tuple[float, float]  # light from the opposite side, fraction of the key
     spread_deg: float  # largest angle between the key light and the camera axis
     tint: float  # largest per-channel colour cast of the light
-    exposure: tuple[float, float]  # gain applied to the background (scene brightness)
-    blur: tuple[float, float]  # Gaussian sigma, px at 224
-    motion_prob: float
+    softness: tuple[float, float]  # penumbra radius of shadows, mm
+    exposure: tuple[float, float]  # gain of the background (scene brightness)
+    specular: tuple[float, float]  # skin shine
+    sleeve: float  # chance of a sleeve (else a bare forearm), a fifth of them bracelets
+    occluder: float  # chance of an object in front of the fingers
+    defocus: tuple[float, float]  # Gaussian sigma, px at 224
+    dof: tuple[float, float]  # extra background blur, px at 224
+    motion: float  # chance of motion blur
     read_noise: tuple[float, float]
     shot_noise: tuple[float, float]
     jpeg: tuple[int, int]
+    white_balance: float  # largest per-channel white-balance error
+    vignette: tuple[float, float]
+    soften: tuple[float, float]  # resolution kept (1: full)
 
 
+_BASE = dict(
+    hand_colors=_uniform(HAND_COLORS), colors=_uniform(COLOR_WORDS), room=0.5, texture=0.6, key=(0.4, 0.9),
+    ambient=(0.08, 0.25), fill=(0.0, 0.4), spread_deg=70.0, tint=0.1, softness=(2.0, 12.0), exposure=(0.8, 1.1),
+    specular=(0.04, 0.15), sleeve=0.25, occluder=0.0, defocus=(0.0, 0.8), dof=(0.0, 2.0), motion=0.1,
+    read_noise=(0.5, 4.0), shot_noise=(0.0, 0.1), jpeg=(70, 95), white_balance=0.06, vignette=(0.0, 0.25),
+    soften=(0.75, 1.0),
+)
 DOMAINS: dict[str, Domain] = {
-    "source": Domain(
-        hand_colors=("white", "peach", "light beige"), colors=("green", "white", "gray", "beige"),
-        color_weights=(0.7, 0.1, 0.1, 0.1), room_prob=0.0, texture_prob=0.0, intensity=(0.35, 0.6),
-        ambient=(0.08, 0.16), fill=(0.2, 0.4), spread_deg=30.0, tint=0.03, exposure=(0.8, 1.0),
-        blur=(0.0, 0.4), motion_prob=0.0, read_noise=(0.5, 2.0), shot_noise=(0.0, 0.02), jpeg=(85, 95),
-    ),
-    "texture": Domain(
-        hand_colors=HAND_COLORS, colors=COLOR_WORDS, color_weights=None, room_prob=0.5, texture_prob=0.6,
-        intensity=(0.4, 0.9), ambient=(0.08, 0.25), fill=(0.0, 0.4), spread_deg=70.0, tint=0.12,
-        exposure=(0.8, 1.1), blur=(0.0, 0.8), motion_prob=0.1, read_noise=(0.5, 4.0), shot_noise=(0.0, 0.1),
-        jpeg=(70, 95),
-    ),
-    "lowlight": Domain(
-        hand_colors=HAND_COLORS, colors=COLOR_WORDS, color_weights=None, room_prob=0.5, texture_prob=0.4,
-        intensity=(0.07, 0.28), ambient=(0.01, 0.05), fill=(0.0, 0.2), spread_deg=80.0, tint=0.45,
-        exposure=(0.2, 0.45), blur=(0.4, 1.6), motion_prob=0.35, read_noise=(3.0, 10.0), shot_noise=(0.2, 1.0),
-        jpeg=(30, 70),
-    ),
+    "source": Domain(**_BASE | dict(
+        hand_colors=_uniform(LIGHT_SKIN), colors={"green": 0.7, "white": 0.1, "gray": 0.1, "beige": 0.1}, room=0.0,
+        texture=0.0, key=(0.35, 0.6), ambient=(0.08, 0.16), fill=(0.2, 0.4), spread_deg=30.0, tint=0.03,
+        softness=(6.0, 14.0), exposure=(0.8, 1.0), specular=(0.04, 0.1), sleeve=0.0, defocus=(0.0, 0.4),
+        dof=(0.0, 0.0), motion=0.0, read_noise=(0.5, 2.0), shot_noise=(0.0, 0.02), jpeg=(85, 95),
+        white_balance=0.02, vignette=(0.0, 0.1), soften=(1.0, 1.0))),
+    "texture": Domain(**_BASE),
+    "lowlight": Domain(**_BASE | dict(
+        colors=_uniform(DIM_COLORS) | {"dark": 3.0}, texture=0.4, key=(0.07, 0.28), ambient=(0.01, 0.05),
+        fill=(0.0, 0.2), spread_deg=80.0, tint=0.2, softness=(4.0, 14.0), exposure=(0.2, 0.45), sleeve=0.3,
+        defocus=(0.4, 1.6), motion=0.35, read_noise=(3.0, 10.0), shot_noise=(0.2, 1.0), jpeg=(30, 70),
+        white_balance=0.1, vignette=(0.1, 0.4), soften=(0.6, 1.0))),
+    "harsh": Domain(**_BASE | dict(
+        colors=_uniform(COLOR_WORDS) | {w: 2.0 for w in ("mountain", "lake", "sky blue", "bright", "flower")},
+        room=0.3, key=(0.9, 1.6), ambient=(0.02, 0.08), fill=(0.0, 0.1), spread_deg=75.0, tint=0.06,
+        softness=(0.0, 2.0), exposure=(0.9, 1.3), specular=(0.12, 0.35), defocus=(0.0, 0.5), dof=(0.0, 1.0),
+        motion=0.05, read_noise=(0.5, 2.0), shot_noise=(0.0, 0.05), jpeg=(75, 95), vignette=(0.0, 0.15),
+        soften=(0.85, 1.0))),
+    "webcam": Domain(**_BASE | dict(
+        colors=_uniform(COLOR_WORDS) | {"white": 3.0, "beige": 3.0, "gray": 2.0, "mountain": 0.5, "lake": 0.5},
+        room=0.9, key=(0.3, 0.6), ambient=(0.1, 0.2), fill=(0.1, 0.4), spread_deg=60.0, softness=(8.0, 16.0),
+        exposure=(0.7, 1.1), sleeve=0.6, occluder=0.1, defocus=(0.3, 1.0), dof=(0.5, 2.0), motion=0.2,
+        read_noise=(2.0, 6.0), shot_noise=(0.05, 0.4), jpeg=(45, 80), white_balance=0.15, vignette=(0.15, 0.4),
+        soften=(0.45, 0.8))),
+    "sleeve_clutter": Domain(**_BASE | dict(room=0.8, texture=0.8, sleeve=1.0, occluder=0.7)),
 }
+WARM = np.array([1.0, 0.93, 0.82])  # tungsten light relative to daylight (webcam scenes)
 
 
 class Style(NamedTuple):
     """One image's draw from a domain: prompt words plus the rendering parameters they go with."""
 
     words: dict  # {'hand_color', 'color', 'background'}
-    skin_rgb: np.ndarray  # (3,) sRGB
-    light_dirs: np.ndarray  # (2, 3) towards key and fill light, camera frame
-    light_colors: np.ndarray  # (2, 3) linear RGB
-    ambient: np.ndarray  # (3,)
+    skin: SkinTone
+    light: Light
+    softness: float  # shadow penumbra, mm
+    specular: float  # skin shine
     exposure: np.ndarray  # (3,) background gain per channel
-    texture_prob: float
-    blur: float
-    motion: tuple[int, float]  # length px, angle deg
-    read_noise: float
-    shot_noise: float
-    jpeg: int
+    texture: float
+    sleeve: str | None  # colour word of the sleeve, None for a bare forearm
+    bracelet: bool  # the sleeve is a bracelet or watch band at the wrist
+    occluder: bool
+    camera: Camera
 
 
 def get(name: str) -> Domain:
@@ -94,33 +128,53 @@ def get(name: str) -> Domain:
     return DOMAINS[name]
 
 
+def _pick(weights: dict, rng: np.random.Generator) -> str:
+    p = np.array(list(weights.values()), float)
+    return list(weights)[rng.choice(len(p), p=p / p.sum())]
+
+
 def _towards(rng: np.random.Generator, max_deg: float) -> np.ndarray:
     """A unit vector from the scene towards a light within max_deg of the camera (camera looks along +z)."""
     theta = np.radians(rng.uniform(0, max_deg))
     phi = rng.uniform(0, 2 * np.pi)
-    return np.array([np.sin(theta) * np.cos(phi), np.sin(theta) * np.sin(phi) - 0.2, -np.cos(theta)])
+    d = np.array([np.sin(theta) * np.cos(phi), np.sin(theta) * np.sin(phi) - 0.2, -np.cos(theta)])
+    return d / np.linalg.norm(d)
+
+
+def sample_words(name: str, rng: np.random.Generator) -> dict:
+    """The style words of one sample of domain `name`."""
+    d = get(name)
+    return {"hand_color": _pick(d.hand_colors, rng), "color": _pick(d.colors, rng),
+            "background": "room" if rng.random() < d.room else "background"}
 
 
 def sample_style(name: str, rng: np.random.Generator, size: int) -> Style:
-    """Draw one style of domain `name` (size scales the blur)."""
+    """Draw one style of domain `name` (size scales the blurs: their ranges are px at 224)."""
     d = get(name)
     u = lambda r: rng.uniform(*r)  # noqa: E731
-    hand = d.hand_colors[rng.integers(len(d.hand_colors))]
-    p = None if d.color_weights is None else np.asarray(d.color_weights) / np.sum(d.color_weights)
-    color = d.colors[rng.choice(len(d.colors), p=p)]
-    kind = BACKGROUND_WORDS[int(rng.random() < d.room_prob)]
+    words = sample_words(name, rng)
     key = _towards(rng, d.spread_deg)
-    fill = -key * np.array([1, 1, -1])  # mirrored across the view axis, still in front
-    dirs = np.stack([key, fill]) / np.linalg.norm(np.stack([key, fill]), axis=1, keepdims=True)
+    fill = key * np.array([-1.0, -1.0, 1.0])  # mirrored across the view axis, still in front
     tint = 1 + rng.uniform(-d.tint, d.tint, 3)
-    intensity = u(d.intensity)
-    colors = np.stack([tint * intensity, tint * intensity * u(d.fill)])
+    if name == "webcam":
+        tint = tint * WARM
+    intensity, ambient, exposure = u(d.key), u(d.ambient), u(d.exposure)
+    if words["color"] == "bright":  # a bright scene: the word holds for the light as well
+        intensity, ambient, exposure = intensity * 1.2, ambient * 1.5, max(exposure, 1.0) * rng.uniform(1.05, 1.2)
+    elif words["color"] == "dark":
+        exposure *= rng.uniform(0.5, 0.8)
+    light = Light(np.stack([key, fill]), np.stack([tint * intensity, tint * intensity * u(d.fill)]), ambient * tint)
     scale = size / 224
-    motion = (int(rng.integers(3, 9) * scale), float(rng.uniform(0, 180))) if rng.random() < d.motion_prob else (0, 0.0)
+    motion = (int(rng.integers(3, 9) * scale), float(rng.uniform(0, 180))) if rng.random() < d.motion else (0, 0.0)
+    sleeve = SLEEVE_COLORS[rng.integers(len(SLEEVE_COLORS))] if rng.random() < d.sleeve else None
+    camera = Camera(
+        defocus=u(d.defocus) * scale, dof=u(d.dof) * scale, motion=motion, read_noise=u(d.read_noise),
+        shot_noise=u(d.shot_noise), jpeg=int(rng.integers(d.jpeg[0], d.jpeg[1] + 1)),
+        white_balance=1 + rng.uniform(-d.white_balance, d.white_balance, 3), vignette=u(d.vignette),
+        soften=u(d.soften),
+    )
     return Style(
-        words={"hand_color": hand, "color": color, "background": kind},
-        skin_rgb=np.clip(np.asarray(SKIN_RGB[hand], float) + rng.normal(0, 6, 3), 0, 255),
-        light_dirs=dirs, light_colors=colors, ambient=u(d.ambient) * tint,
-        exposure=u(d.exposure) * tint, texture_prob=d.texture_prob, blur=u(d.blur) * scale, motion=motion,
-        read_noise=u(d.read_noise), shot_noise=u(d.shot_noise), jpeg=int(rng.integers(d.jpeg[0], d.jpeg[1] + 1)),
+        words=words, skin=sample_tone(words["hand_color"], rng), light=light, softness=u(d.softness),
+        specular=u(d.specular), exposure=exposure * tint, texture=d.texture, sleeve=sleeve,
+        bracelet=sleeve is not None and rng.random() < 0.2, occluder=bool(rng.random() < d.occluder), camera=camera,
     )

@@ -1,11 +1,33 @@
-"""Camera effects applied after rendering: defocus/motion blur, sensor noise, JPEG compression."""
+"""Camera effects applied after rendering: defocus and motion blur, vignetting, sensor noise, white
+balance, resolution loss (a webcam's soft, sharpened look) and JPEG compression.
+
+`develop(image, camera, rng)` applies a Camera's effects in the order a camera does: optics (blur,
+vignetting), sensor (noise), then processing (white balance, resampling and sharpening, JPEG).
+Depth of field (the background blurred more than the hand) is applied to the background before the
+hand is painted over it: `Camera.dof`.
+"""
 
 from __future__ import annotations
 
 from functools import lru_cache
+from typing import NamedTuple
 
 import cv2
 import numpy as np
+
+
+class Camera(NamedTuple):
+    """One image's camera: blur sigmas in pixels, noise in 0-255 units, gains per channel."""
+
+    defocus: float  # Gaussian sigma over the whole image
+    dof: float  # extra Gaussian sigma of the background (depth of field)
+    motion: tuple[int, float]  # length px, angle deg
+    read_noise: float
+    shot_noise: float
+    jpeg: int  # quality; 100 or more: none
+    white_balance: np.ndarray  # (3,) gain error per channel
+    vignette: float  # darkening of the corners (0 none)
+    soften: float  # resolution kept by a down- and up-sampling (1 none)
 
 
 def gaussian_blur(img: np.ndarray, sigma: float) -> np.ndarray:
@@ -60,3 +82,42 @@ def jpeg(img: np.ndarray, quality: int) -> np.ndarray:
     if not ok:
         raise RuntimeError("JPEG encoding failed")
     return np.ascontiguousarray(cv2.imdecode(buf, cv2.IMREAD_COLOR)[..., ::-1])
+
+
+@lru_cache(maxsize=8)
+def _radius2(h: int, w: int) -> np.ndarray:
+    """Squared distance from the image centre (h, w) float32, 1 at the corners."""
+    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
+    return ((xx - (w - 1) / 2) ** 2 + (yy - (h - 1) / 2) ** 2) / np.float32(((w - 1) / 2) ** 2 + ((h - 1) / 2) ** 2)
+
+
+def vignette_and_gain(img: np.ndarray, vignette: float, gain) -> np.ndarray:
+    """Darken the corners by `vignette` (cos^4-like falloff, 1 - v r^2) and scale channels by `gain` (3,)."""
+    gain = np.asarray(gain, np.float32)
+    if vignette <= 0 and np.allclose(gain, 1):
+        return img
+    field = 1 - np.float32(vignette) * _radius2(*img.shape[:2])
+    out = cv2.multiply(img.astype(np.float32), cv2.merge([field * g for g in gain]))
+    return np.clip(out, 0, 255, out=out).astype(np.uint8)
+
+
+def soften(img: np.ndarray, keep: float) -> np.ndarray:
+    """A small sensor's look: resample to `keep` of the resolution and back, then sharpen (unsharp mask)."""
+    if keep >= 1:
+        return img
+    h, w = img.shape[:2]
+    small = cv2.resize(img, (max(2, round(w * keep)), max(2, round(h * keep))), interpolation=cv2.INTER_AREA)
+    up = cv2.resize(small, (w, h), interpolation=cv2.INTER_LINEAR)
+    return cv2.addWeighted(up, 1.6, cv2.GaussianBlur(up, (0, 0), 1.0), -0.6, 0)
+
+
+def develop(img: np.ndarray, camera: Camera, rng: np.random.Generator) -> np.ndarray:
+    """Apply a Camera's effects to a uint8 RGB render (the background's depth of field excepted)."""
+    img = gaussian_blur(img, camera.defocus)
+    img = motion_blur(img, *camera.motion)
+    img = vignette_and_gain(img, camera.vignette, (1.0, 1.0, 1.0))
+    img = sensor_noise(img, rng, camera.read_noise, camera.shot_noise)
+    img = vignette_and_gain(img, 0.0, camera.white_balance)
+    img = soften(img, camera.soften)
+    return jpeg(img, camera.jpeg)
+

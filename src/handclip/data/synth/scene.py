@@ -1,12 +1,12 @@
 """One synthetic sample: shape and pose the hand, place the camera, light and render it over a background.
 
-Hand size, finger lengths and palm width vary per sample (poses.sample_shape); the key light casts
-shadows (shadow.py); skin albedo has lighter palms and nails and darker creases.
+Hand size, finger lengths and palm width vary per sample (poses.sample_shape); painting (skin, sleeves,
+objects, light, shadows, background, camera) is appearance.photograph's job.
 
 Labels are exact: 'xyz' are the posed rig joints (canonical order, mm, camera frame) at the
 benchmarks' definitions (articulation centres; fingertips are surface vertices, see rig.py), 'verts'
 the skinned vertices of the same shaped hand, 'uv' their projections. 'valid' marks a keypoint
-visible: its pixel is inside the image, covered by skin (hand or forearm, not background), and the
+visible: its pixel is inside the image, covered by skin (hand or forearm; not background, sleeve or object), and the
 nearest surface there lies at most VISIBLE_DEPTH[joint] mm in front of the joint (joints sit inside the
 flesh; a finger or the arm crossing in front of a joint is farther than that). The mask covers hand and forearm.
 """
@@ -18,13 +18,12 @@ from typing import NamedTuple
 
 import numpy as np
 
-from handclip.data.synth import backgrounds, effects
-from handclip.data.synth.domains import Style, sample_style
+from handclip.data.synth.appearance import Limb, photograph
+from handclip.data.synth.domains import sample_style
 from handclip.data.synth.mesh import forearm, forward_kinematics, keypoints, load_template, skin, vertex_normals
 from handclip.data.synth.poses import (frame_points, sample_intrinsics, sample_orientation, sample_pose, sample_shape,
                                       sample_wrist)
-from handclip.data.synth.raster import Light, composite, interpolate, rasterize, shade, to_linear, to_srgb8
-from handclip.data.synth.shadow import lit_fraction
+from handclip.data.synth.raster import image_shape
 
 # mm per canonical joint: how far in front of a joint its own flesh can reach (measured on the rest
 # hand seen from front, back and both sides, plus ~2 mm): thick at the wrist and palm, thin on fingers
@@ -48,49 +47,6 @@ def _drawn_faces() -> np.ndarray:
     t = load_template()
     beyond = (t.vertices[t.faces][:, :, 1] > t.rest_world[0, 1, 3] + WRIST_TRIM).all(1)
     return t.faces[~beyond]
-
-
-@lru_cache(maxsize=1)
-def _skin_map() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Per-vertex (palm, crease, nail) weights of the rest hand, in [0, 1] and equal on seam duplicates.
-
-    Palm: how much the rest normal faces away from the back of the hand (-x). Crease: how concave the
-    surface is (normal vs. the offset to the mean of the welded neighbours), a cheap stand-in for
-    ambient occlusion in knuckle and palm creases. Nail: the back (joint +y) of the outer part of
-    each distal phalanx.
-    """
-    t = load_template()
-    v = t.vertices.astype(np.float64)
-    n = vertex_normals(v, t.faces, t.weld)
-    f = t.weld[t.faces]
-    acc, cnt = np.zeros_like(v), np.zeros(len(v))
-    for a, b in ((0, 1), (1, 2), (2, 0), (1, 0), (2, 1), (0, 2)):
-        np.add.at(acc, f[:, a], v[f[:, b]])
-        np.add.at(cnt, f[:, a], 1)
-    offset = acc[t.weld] / np.maximum(cnt[t.weld], 1)[:, None] - v
-    concave = np.clip(((n * offset).sum(1) + 0.2) / 1.0, 0, 1)
-    bone = t.skin_joints[np.arange(len(v)), t.skin_weights.argmax(1)]
-    nail = np.zeros(len(v))
-    for d in (3, 8, 13, 18, 23):  # distal joints; each tip joint is d + 1
-        base, axis = t.rest_world[d, :3, 3], t.rest_world[d + 1, :3, 3] - t.rest_world[d, :3, 3]
-        along = (v - base) @ axis / (axis @ axis)
-        w = np.clip((n @ t.rest_world[d, :3, 1] - 0.3) / 0.3, 0, 1) * np.clip((along - 0.15) / 0.15, 0, 1) * (along < 1.1)
-        nail = np.where((bone == d) | (bone == d + 1), np.maximum(nail, w), nail)
-    return np.clip(-n[:, 0], 0, 1), concave, nail[t.weld]
-
-
-def _albedo(style: Style, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
-    """Linear albedo of hand vertices (lighter, pinker palms and nails; darker creases; blotches) and of the forearm."""
-    t = load_template()
-    skin_lin = to_linear(style.skin_rgb)
-    palm, crease, nail = _skin_map()
-    palm_lin = to_linear(np.clip(style.skin_rgb * np.array([1.06, 1.02, 1.02]) + 10, 0, 255))
-    nail_lin = to_linear(0.55 * style.skin_rgb + 0.45 * np.array([242.0, 212.0, 205.0]))
-    hand = skin_lin * (1 - palm[:, None]) + palm_lin * palm[:, None]
-    hand = hand * (1 - nail[:, None]) + nail_lin * nail[:, None]
-    blotch = 1 + rng.normal(0, 0.04, len(palm))[t.weld]  # one value per welded vertex: no seams
-    hand = hand * (blotch * (1 - 0.35 * crease))[:, None]
-    return hand, np.tile(skin_lin * 0.97, (len(_arm()[0]), 1))
 
 
 class PosedHand(NamedTuple):
@@ -122,47 +78,45 @@ def pose_hand(rng: np.random.Generator) -> PosedHand:
     return PosedHand(hand, joints, (arm_v - wrist) @ R.T, arm_n @ R.T / shape.scale)
 
 
+def limb(posed: PosedHand, mirrored: bool = False) -> Limb:
+    """The meshes appearance.photograph paints for a placed hand; `mirrored` for a left hand made by
+    mirroring a right one (x -> -x, frame.mirrored): faces are rewound so they still face out."""
+    t = load_template()
+    hand_faces, arm_faces = _drawn_faces(), _arm()[1]
+    if mirrored:
+        hand_faces, arm_faces, weld_faces = hand_faces[:, ::-1], arm_faces[:, ::-1], t.faces[:, ::-1]
+    else:
+        weld_faces = t.faces
+    return Limb(posed.hand, hand_faces, vertex_normals(posed.hand, weld_faces, t.weld), posed.arm, arm_faces,
+                posed.arm_normals, posed.joints)
+
+
 def render_sample(domain: str, rng: np.random.Generator, size: int = 224) -> dict:
     """A right-hand sample: image, mask (hand+forearm), K, xyz, uv, verts, valid, style."""
     posed = pose_hand(rng)
     K = sample_intrinsics(rng, size)
     posed = posed.moved(frame_points(posed.hand, K, size, rng.uniform(*FILL), rng.normal(0, 0.04, 2)))
-    hand, joints, arm = posed.hand, posed.joints, posed.arm
-    t = load_template()
-    arm_f = _arm()[1]
-
     style = sample_style(domain, rng, size)
-    verts = np.concatenate([hand, arm])
-    faces = np.concatenate([_drawn_faces(), arm_f + len(hand)])
-    normals = np.concatenate([vertex_normals(hand, t.faces, t.weld), posed.arm_normals])
-    albedo = np.concatenate(_albedo(style, rng))
-    light = Light(style.light_dirs, style.light_colors, style.ambient)
-    frags = rasterize(verts, faces, K, size)
-    lit = np.ones((len(verts), len(style.light_dirs)))
-    lit[:, 0] = lit_fraction(verts, faces, style.light_dirs[0])  # the key light casts shadows
-    colors = to_srgb8(interpolate(frags, faces, shade(verts, normals, albedo, light, lit)))
-    bg = backgrounds.background(style.words["color"], style.words["background"], rng, size, style.texture_prob,
-                                style.exposure)
-    image, mask = composite(bg, frags, colors)
-    image = effects.gaussian_blur(image, style.blur)
-    image = effects.motion_blur(image, *style.motion)
-    image = effects.sensor_noise(image, rng, style.read_noise, style.shot_noise)
-    image = effects.jpeg(image, style.jpeg)
-
+    shot = photograph([limb(posed)], style, K, size, rng)
+    joints = posed.joints
     uv = joints[:, :2] / joints[:, 2:] * K[[0, 1], [0, 1]] + K[:2, 2]
-    valid = visible(uv, joints[:, 2], frags, size)
+    valid = visible(uv, joints[:, 2], shot.cover, size)
     return {
-        "image": image, "mask": mask, "K": K.astype(np.float32), "xyz": joints.astype(np.float32),
-        "uv": uv.astype(np.float32), "valid": valid, "verts": hand.astype(np.float32),
+        "image": shot.image, "mask": shot.mask, "K": K.astype(np.float32), "xyz": joints.astype(np.float32),
+        "uv": uv.astype(np.float32), "valid": valid, "verts": posed.hand.astype(np.float32),
         "style": dict(style.words),
     }
 
 
-def visible(uv: np.ndarray, depth: np.ndarray, frags, size: int) -> np.ndarray:
-    """Keypoint visibility from the z-buffer: on a skin pixel whose surface is near the joint's depth."""
+def visible(uv: np.ndarray, depth: np.ndarray, frags, size) -> np.ndarray:
+    """Keypoint visibility from the z-buffer: on a skin pixel whose surface is near the joint's depth.
+
+    `size` is the image's (square) size or (h, w); surfaces that are not skin (sleeves, objects) come
+    with depth 0 (appearance.Shot.cover), so they hide any joint behind them."""
+    h, w = image_shape(size)
     px = np.round(uv).astype(np.int64)
-    inside = ((px >= 0) & (px < size)).all(1)
-    zbuf = np.full(size * size, np.inf)  # background: infinitely far, never covers a joint
+    inside = (px[:, 0] >= 0) & (px[:, 0] < w) & (px[:, 1] >= 0) & (px[:, 1] < h)
+    zbuf = np.full(h * w, np.inf)  # background: infinitely far, never covers a joint
     zbuf[frags.pixel] = frags.depth
-    near = zbuf[np.where(inside, px[:, 1] * size + px[:, 0], 0)]
+    near = zbuf[np.where(inside, px[:, 1] * w + px[:, 0], 0)]
     return inside & np.isfinite(near) & (near >= depth - VISIBLE_DEPTH)

@@ -2,7 +2,9 @@
 
 The light is directional, so its view is orthographic; it is approximated by a pinhole camera 100 m
 away (depth error under 0.2 % over a hand), which lets the same rasteriser draw the depth map.
-Per-vertex results are interpolated by Gouraud shading, which softens the shadow edges.
+Soft shadows: each vertex tests the depth map at a ring of taps around its own texel
+(percentage-closer filtering), so a light of some size gives a penumbra of `softness` mm; per-vertex
+results are then interpolated by Gouraud shading.
 """
 
 from __future__ import annotations
@@ -24,9 +26,15 @@ def light_frame(direction: np.ndarray) -> np.ndarray:
     return np.stack([a, b, -np.array([dx, dy, dz])])
 
 
+# percentage-closer filtering taps: the centre and two rings of 4 and 8 (unit disc)
+_TAPS = np.array([[0.0, 0.0]] + [[np.cos(a), np.sin(a)] for a in np.arange(4) * np.pi / 2 + np.pi / 4]
+                 + [[2 * np.cos(a), 2 * np.sin(a)] for a in np.arange(8) * np.pi / 4]) / 2
+
+
 def lit_fraction(verts: np.ndarray, faces: np.ndarray, direction: np.ndarray, grid: int = 64,
-                 bias: float = 6.0) -> np.ndarray:
-    """Per vertex 1.0 when nothing lies between it and the light (more than `bias` mm closer), else 0.0."""
+                 bias: float = 6.0, softness: float = 0.0) -> np.ndarray:
+    """Per vertex, the fraction of depth-map taps within `softness` mm (penumbra radius) that see the
+    light: nothing lies between the vertex and the light (more than `bias` mm closer). 0 taps one texel."""
     local = verts @ light_frame(direction).T
     lo, hi = local[:, :2].min(0), local[:, :2].max(0)
     extent = max((hi - lo).max(), 1e-6) * 1.02
@@ -37,6 +45,9 @@ def lit_fraction(verts: np.ndarray, faces: np.ndarray, direction: np.ndarray, gr
     frags = rasterize(cam, faces, K, grid)
     depth = np.full(grid * grid, np.inf)
     depth[frags.pixel] = frags.depth
-    uv = np.round(cam[:, :2] / cam[:, 2:] * f + (grid - 1) / 2).astype(np.int64)
-    np.clip(uv, 0, grid - 1, out=uv)
-    return (cam[:, 2] <= depth[uv[:, 1] * grid + uv[:, 0]] + bias).astype(np.float64)
+    uv = cam[:, :2] / cam[:, 2:] * f + (grid - 1) / 2
+    taps = _TAPS[:1] if softness <= 0 else _TAPS * (softness * (grid - 1) / extent)
+    texel = np.round(uv[:, None, :] + taps[None]).astype(np.int64)
+    np.clip(texel, 0, grid - 1, out=texel)
+    seen = cam[:, 2:3] <= depth[texel[..., 1] * grid + texel[..., 0]] + bias
+    return seen.mean(1)
