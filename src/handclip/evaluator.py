@@ -12,7 +12,7 @@ from handclip import metrics
 from handclip.protocols import ROW_UNITS, Protocol, get
 
 
-_KEYS = ("xyz", "uv", "verts", "valid", "K")  # what protocols read; images and strings are left alone
+_KEYS = ("xyz", "uv", "verts", "valid", "K", "box_side")  # what protocols read; images and strings are left alone
 
 
 def _to_numpy(batch: dict) -> dict:
@@ -31,8 +31,8 @@ def _to_numpy(batch: dict) -> dict:
 class Evaluator:
     """Collects per-sample rows with process(pred, gt); compute() summarises them, write() saves them.
 
-    Per-joint rows (N, 21) give '<row>' (mean EPE), '<row>_median' and '<row>_auc_<grid>' for each grid
-    the protocol names, plus the PCK curves; per-sample rows (N,) give their mean.
+    Per-joint rows (N, 21) give '<row>' (mean EPE), '<row>_median', '<row>_pck_<t>' at each PCK threshold
+    and '<row>_auc_<grid>' for each grid the protocol names, plus the PCK curves; per-sample rows (N,) give their mean.
     """
 
     def __init__(self, protocol: str | Protocol = "synth", **protocol_kwargs):
@@ -61,6 +61,8 @@ class Evaluator:
                 continue
             summary[key] = metrics.mean_epe(values)
             summary[f"{key}_median"] = metrics.median_epe(values)
+            for t in self.protocol.pck.get(key, ()):
+                summary[f"{key}_pck_{t:g}"] = metrics.pck(values, t)
             for grid_name in self.protocol.curves.get(key, ()):
                 grid = metrics.thresholds(grid_name)
                 curve = metrics.pck_curve(values, grid)

@@ -1,4 +1,4 @@
-"""Named evaluation protocols (synth, freihand, rhd, stb, realworld): one batch of predictions and GT -> metric rows.
+"""Named evaluation protocols (synth, freihand, rhd, stb, realworld, coco_2d, coco_3d): one batch of predictions and GT -> metric rows.
 
 A protocol is called with numpy dicts: pred {'xyz' (B, 21, 3) mm wrist-relative, optional 'verts'
 (B, V, 3) mm relative to the same wrist, optional 'uv' (B, 21, 2) px} and gt {'xyz' (B, 21, 3) mm camera
@@ -6,6 +6,7 @@ frame, optional 'valid' (B, 21), 'verts' (B, V', 3) mm camera frame, 'uv' (B, 21
 an array (B, 21) holds per-joint errors, NaN where the joint is not valid (summarised as mean/median EPE
 and AUC on the protocol's grids, handclip.evaluator); an array (B,) holds one value per sample (averaged).
 Row names: mpjpe, pa_mpjpe (mm), epe_2d (px), mpvpe, pa_mpvpe (mm, per-sample mean vertex error),
+epe_2d_box (px over gt 'box_side' (B,), a hand box's longer side in px: the coco protocols),
 f5, f15 (unaligned F-scores) and pa_f5, pa_f15 (after Procrustes; the "F@5mm / F@15mm" of the papers);
 depth_error (mm): |z_pred - z_gt| per joint after the protocol's root alignment (and scale), the depth
 part of mpjpe on its own; pa_mpjpe_gt_uv (mm, when gt carries 'uv' and 'K' (B, 3, 3)): a diagnostic, the
@@ -24,7 +25,7 @@ from handclip import metrics
 from handclip.geometry import backproject, bone_length, palm_from_wrist, root_relative
 
 ROW_UNITS = {"mpjpe": "mm", "pa_mpjpe": "mm", "epe_2d": "px", "mpvpe": "mm", "pa_mpvpe": "mm", "depth_error": "mm",
-             "pa_mpjpe_gt_uv": "mm"}
+             "pa_mpjpe_gt_uv": "mm", "epe_2d_box": "box"}
 F_THRESHOLDS_MM = (5.0, 15.0)
 _MIN_BONE_MM = 1e-6
 
@@ -104,10 +105,12 @@ def _rows_mesh(pred: dict, gt: dict, pred_xyz: np.ndarray, gt_xyz: np.ndarray) -
 
 
 class Protocol:
-    """An evaluation preset: `curves` maps each per-joint row to the named threshold grids of its AUCs."""
+    """An evaluation preset: `curves` maps each per-joint row to the named threshold grids of its AUCs,
+    `pck` to the thresholds at which its PCK is reported."""
 
     name: str = ""
     curves: dict[str, tuple[str, ...]] = {}
+    pck: dict[str, tuple[float, ...]] = {}
 
     def settings(self) -> dict:
         """The choices that define this protocol, written next to its results."""
@@ -200,6 +203,32 @@ class RootScaleProtocol(Protocol):
         return rows
 
 
+class BoxProtocol(Protocol):
+    """2D keypoints of hand boxes (COCO hand sets, as mmpose scores them), plus WristProtocol's 3D rows when asked.
+
+    epe_2d: pixel error in the crop (labelled joints only), AUC over 0-30 px; epe_2d_box: the error over
+    the labelled box's longer side (gt 'box_side', crop px), reported as PCK@0.2 of the box.
+    """
+
+    def __init__(self, name: str, three_d: bool = False, pck_box: float = 0.2):
+        self.name = name
+        self.wrist = WristProtocol(name, ("freihand",)) if three_d else None
+        self.curves = {**(self.wrist.curves if self.wrist else {}), "epe_2d": ("zb_2d_px",)}
+        self.pck = {"epe_2d_box": (float(pck_box),)}
+
+    def settings(self) -> dict:
+        return {**super().settings(), "pck": {k: list(v) for k, v in self.pck.items()}}
+
+    def __call__(self, pred: dict, gt: dict) -> dict[str, np.ndarray]:
+        rows = self.wrist(pred, gt) if self.wrist else {}
+        p_uv, g_uv = _array(pred, "uv", "prediction"), _array(gt, "uv", "ground truth")
+        valid = np.asarray(gt["valid"], dtype=bool) if "valid" in gt else np.ones(g_uv.shape[:2], dtype=bool)
+        errors = metrics.keypoint_errors(p_uv, g_uv)
+        rows["epe_2d"] = _masked(errors, valid)
+        rows["epe_2d_box"] = _masked(errors / _array(gt, "box_side", "ground truth")[:, None], valid)
+        return rows
+
+
 _PRESETS = {
     # Synthetic domains: AUC on both the 20-50 mm grid of RHD/STB tables and FreiHAND's 0-50 mm grid.
     "synth": lambda **kw: WristProtocol("synth", **{"grids": ("zb_20_50", "freihand"), **kw}),
@@ -209,11 +238,14 @@ _PRESETS = {
     # Ge et al. (CVPR 2019) assume the global scale and root known, as Zimmermann & Brox; they report the
     # mean joint error in mm. Root = wrist; PA-MPJPE added for comparison with MediaPipe and meshes.
     "realworld": lambda **kw: RootScaleProtocol("realworld", **{"root": "wrist", "procrustes": True, **kw}),
+    # COCO hand sets: 2D in the crop and PCK@0.2 of the box; coco_3d adds wrist-relative MPJPE and PA-MPJPE.
+    "coco_2d": lambda **kw: BoxProtocol("coco_2d", **kw),
+    "coco_3d": lambda **kw: BoxProtocol("coco_3d", **{"three_d": True, **kw}),
 }
 
 
 def get(name: str, **kwargs) -> Protocol:
-    """The evaluation protocol `name` (synth, freihand, rhd, stb, realworld), options as keyword arguments."""
+    """The evaluation protocol `name` (synth, freihand, rhd, stb, realworld, coco_2d, coco_3d), options as keyword arguments."""
     if name not in _PRESETS:
         raise KeyError(f"unknown evaluation protocol {name!r}; known: {sorted(_PRESETS)}")
     return _PRESETS[name](**kwargs)

@@ -17,10 +17,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         "epoch_XXX.pt), a packed .safetensors model or a shipped model's name (handclip models)")
     source = parser.add_mutually_exclusive_group()
     source.add_argument("--config", help="evaluate on this config's data.val sets (default: the checkpoint's own)")
-    source.add_argument("--dataset", help="a dataset reader: freihand, rhd, stb, realworld (with --root)")
-    parser.add_argument("--root", help="the dataset's folder as distributed")
+    source.add_argument("--dataset", help="a dataset reader: freihand, rhd, stb, realworld (with --root), "
+                        "coco_hand (--root, or --ann-file and --img-dir)")
+    parser.add_argument("--root", help="the dataset's folder as distributed (coco_hand: annotations.json + images/)")
+    parser.add_argument("--ann-file", help="coco_hand: the COCO keypoints JSON (default: ROOT/annotations.json)")
+    parser.add_argument("--img-dir", help="coco_hand: the folder the file_name of each image is relative to "
+                        "(default: ROOT/images)")
+    parser.add_argument("--write-pred", type=Path, metavar="FILE",
+                        help="freihand evaluation set: also write FreiHAND's official pred.json "
+                        "([xyz, verts] in metres, wrist-relative) to FILE")
     parser.add_argument("--split", help="the reader's split (default: its evaluation split)")
-    parser.add_argument("--protocol", help="evaluation protocol: synth, freihand, rhd, stb, realworld "
+    parser.add_argument("--protocol", help="evaluation protocol: synth, freihand, rhd, stb, realworld, coco_2d, coco_3d "
                         "(default: the dataset's own, else the config's eval.protocol)")
     parser.add_argument("--out", help="output folder (default: RUN_DIR/eval next to the checkpoint's run; "
                         "eval/NAME for a packed model)")
@@ -32,7 +39,11 @@ def _entries(args, method, ckpt_config: dict) -> list[dict]:
     """The dataset entries to evaluate: one from --dataset/--root, else a config's data.val list."""
     from handclip.engine.config import ConfigError, load_config
 
+    if (args.ann_file or args.img_dir) and args.dataset != "coco_hand":
+        raise ConfigError("--ann-file and --img-dir go with --dataset coco_hand")
     if args.dataset:
+        if args.dataset == "coco_hand":
+            return [_coco_entry(args, method.input_size)]
         if not args.root:
             raise ConfigError("--dataset needs --root, the dataset's folder")
         entry = {"name": args.dataset, "root": args.root, "size": method.input_size}
@@ -44,6 +55,43 @@ def _entries(args, method, ckpt_config: dict) -> list[dict]:
     if not entries:
         raise ConfigError(f"{args.config or args.checkpoint}: the config has no data.val sets; use --dataset/--root")
     return entries
+
+
+def _coco_entry(args, size: int) -> dict:
+    """The coco_hand entry of --root / --ann-file / --img-dir, labelled by its folder (e.g. coco_hand-lstm2d)."""
+    from handclip.engine.config import ConfigError
+
+    if not (args.root or args.ann_file):
+        raise ConfigError("--dataset coco_hand needs --root (annotations.json + images/) or --ann-file and --img-dir")
+    where = Path(args.root) if args.root else Path(args.ann_file).resolve().parent
+    entry = {"name": "coco_hand", "size": size, "label": f"coco_hand-{where.name}"}
+    entry.update({k: v for k, v in (("root", args.root), ("ann_file", args.ann_file), ("img_dir", args.img_dir)) if v})
+    return entry
+
+
+def _check_write_pred(path: Path | None, entries: list[dict]) -> str | None:
+    """Why --write-pred cannot be honoured (an existing file, not exactly one freihand set), else None."""
+    if path is None:
+        return None
+    if path.exists():
+        return f"--write-pred: {path} exists; remove it or choose another file"
+    if [e["name"] for e in entries].count("freihand") != 1:
+        return "--write-pred writes FreiHAND's pred.json: evaluate exactly one freihand set (--dataset freihand --root ...)"
+    return None
+
+
+def _write_freihand_pred(path: Path, preds: list[dict]) -> None:
+    """FreiHAND's pred.json from the batches' predictions; a method without a mesh submits its joints as verts."""
+    import numpy as np
+
+    from handclip.protocols import write_freihand_pred
+
+    xyz = np.concatenate([p["xyz"].float().cpu().numpy() for p in preds])
+    has_mesh = all("verts" in p for p in preds)
+    verts = np.concatenate([p["verts"].float().cpu().numpy() for p in preds]) if has_mesh else xyz
+    write_freihand_pred(path, xyz, verts)
+    note = "" if has_mesh else " (the method has no mesh: verts hold its 21 joints; the file's mesh scores mean nothing)"
+    print(f"wrote {path}: {len(xyz)} samples, wrist-relative (no absolute root){note}")
 
 
 def run(args) -> int:
@@ -62,19 +110,31 @@ def run(args) -> int:
         print(f"handclip eval: {err}", file=sys.stderr)
         return 1
     weights = resolve(args.checkpoint)  # a packed model's default output goes to ./eval/<name>, not the package
+    problem = _check_write_pred(args.write_pred, entries)
+    if problem:
+        print(f"handclip eval: {problem}", file=sys.stderr)
+        return 1
     out_dir = Path(args.out) if args.out else (Path("eval") / weights.stem if weights.suffix == ".safetensors"
                                                else weights.resolve().parent.parent / "eval")
     default_protocol = (ckpt_config.get("eval") or {}).get("protocol", "synth")
     summary = {}
     for entry in entries:
         label = dataset_label(entry)
-        protocol = args.protocol or entry.get("protocol") or PROTOCOL_OF_DATASET.get(entry["name"], default_protocol)
         try:
             dataset = build_entry(entry)
         except (FileNotFoundError, ValueError, KeyError) as err:
             print(f"handclip eval: {label}: {err}", file=sys.stderr)
             return 1
-        evaluator = evaluate(method, dataset, protocol, device, args.batch_size, desc=f"eval {label}")
+        protocol = (args.protocol or entry.get("protocol") or PROTOCOL_OF_DATASET.get(entry["name"])
+                    or getattr(dataset, "default_protocol", default_protocol))
+        preds = [] if args.write_pred and entry["name"] == "freihand" else None
+        if preds is not None and dataset.split != "evaluation":
+            print(f"handclip eval: --write-pred needs FreiHAND's evaluation split, got {dataset.split!r}", file=sys.stderr)
+            return 1
+        evaluator = evaluate(method, dataset, protocol, device, args.batch_size, desc=f"eval {label}",
+                             on_batch=None if preds is None else preds.append)
+        if preds is not None:
+            _write_freihand_pred(args.write_pred, preds)
         results = evaluator.compute()
         paths = evaluator.write(out_dir / label, results)
         print(f"\n== {label} ==\n{evaluator.table(results)}\nwrote {paths['json']} and {paths['png']}")

@@ -25,6 +25,7 @@ DATASETS = Registry(
         "rhd": "handclip.data.rhd",
         "stb": "handclip.data.stb",
         "realworld": "handclip.data.realworld",
+        "coco_hand": "handclip.data.coco_hand",
     },
 )
 register = DATASETS.register

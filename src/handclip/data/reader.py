@@ -21,7 +21,7 @@ import torch
 from handclip.data.crop import crop_hand, full_box
 from handclip.data.io import check_shape, load_json
 from handclip.data.transforms import Augment
-from handclip.geometry import project, square_box
+from handclip.geometry import apply_affine, project, square_box
 from handclip.skeleton import mirror_image, mirror_K, mirror_uv, mirror_xyz
 
 log = logging.getLogger(__name__)
@@ -53,8 +53,9 @@ class HandReader(torch.utils.data.Dataset):
         """The dataset's own view of hand `index` as a dict.
 
         Keys: 'image' (full RGB), 'K', 'xyz' (mm, canonical order, own side), 'side', 'valid';
-        optional 'verts' (mm), 'mask', 'uv_label' (the dataset's own 2D labels, for checks) and
-        'extra' (a dict merged into the sample as is).
+        optional 'verts' (mm), 'mask', 'uv_label' (the dataset's own 2D labels: checks, and the 'uv' of
+        joints without 3D labels), 'box_side' (a labelled hand box's longer side, px) and 'extra' (a dict
+        merged into the sample as is).
         """
         raise NotImplementedError
 
@@ -94,6 +95,8 @@ class HandReader(torch.utils.data.Dataset):
             cx = (w - 1) - cx if raw["side"] == "left" else cx
             return cx, y + bh / 2 - 0.5, self.margin * max(bw, bh)
         labelled = np.isfinite(raw["xyz"]).all(-1)
+        if not labelled.any() and raw.get("uv_label") is not None:  # 2D-only labels: their box
+            return square_box(raw["uv_label"], self.margin, np.asarray(raw["valid"], bool))
         if not labelled.any():
             raise ValueError(f"{self.name}: crop='keypoints' needs labels; use crop='full' for unlabelled data")
         return square_box(project(raw["xyz"][labelled], raw["K"]), self.margin)
@@ -108,11 +111,14 @@ class HandReader(torch.utils.data.Dataset):
             box, angle = self.augment.geometry(box, rng)
         c = crop_hand(raw["image"], raw["K"], raw["xyz"], box, self.size, angle, raw.get("verts"), raw.get("mask"))
         image = c["image"] if rng is None else self.augment.colour(c["image"], rng)
+        uv = c["uv"]
+        if raw.get("uv_label") is not None:  # joints without 3D labels keep their 2D labels, moved by the crop
+            uv = np.where(np.isfinite(uv), uv, apply_affine(np.asarray(raw["uv_label"], np.float64), c["affine"]))
         sample = {
             "image": image,
             "K": c["K"].astype(np.float32),
             "xyz": c["xyz"].astype(np.float32),
-            "uv": c["uv"].astype(np.float32),
+            "uv": uv.astype(np.float32),
             "valid": np.asarray(raw["valid"], bool),
             "side": raw["side"],
             "domain": self.name,
@@ -122,6 +128,8 @@ class HandReader(torch.utils.data.Dataset):
             sample["verts"] = c["verts"].astype(np.float32)
         if "mask" in c:
             sample["mask"] = c["mask"]
+        if "box_side" in raw:  # a labelled hand box's longer side (image px) in crop px, for PCK of the box
+            sample["box_side"] = np.float32(raw["box_side"] * np.sqrt(abs(np.linalg.det(c["affine"][:, :2]))))
         if self.augment is not None:  # camera roll applied to xyz/K (degrees), for labels kept in the old frame
             sample["roll"] = np.float32(angle)
         sample.update(raw.get("extra", {}))

@@ -32,14 +32,18 @@ def build_entry(spec: dict):
 
 @torch.no_grad()
 def evaluate(method, dataset, protocol: str, device: torch.device, batch_size: int,
-             desc: str = "eval", progress: bool = True) -> Evaluator:
-    """Run method.predict over `dataset` in order and feed every batch to an Evaluator of `protocol`."""
+             desc: str = "eval", progress: bool = True, on_batch=None) -> Evaluator:
+    """Run method.predict over `dataset` in order and feed every batch to an Evaluator of `protocol`;
+    on_batch(pred), when given, also receives each batch's predictions (to write them out)."""
     was_training = method.training
     method.eval()
     evaluator = Evaluator(protocol)
     loader = DataLoader(dataset, batch_size=batch_size, shuffle=False, collate_fn=collate)
     for batch in tqdm(loader, desc=desc, unit="batch", disable=not progress, leave=False):
         inputs = {k: v.to(device) if torch.is_tensor(v) else v for k, v in batch.items()}
-        evaluator.process(method.predict(inputs), batch)
+        pred = method.predict(inputs)
+        evaluator.process(pred, batch)
+        if on_batch is not None:
+            on_batch(pred)
     method.train(was_training)
     return evaluator
