@@ -96,8 +96,8 @@ def test_predict_command_on_a_video(mean_pose_ckpt, tmp_path, fixture_image):
     out = tmp_path / "pred"
     assert cli.main(["predict", str(video), "--checkpoint", str(mean_pose_ckpt), "--out", str(out),
                      "--max-frames", "3", "--batch-size", "2"]) == 0
-    result = json.loads((out / "clip.json").read_text())
-    assert len(result["frames"]) == 3 and np.array(result["frames"][2]["uv"]).shape == (21, 2)
+    frames = [json.loads(line) for line in (out / "clip.jsonl").read_text().splitlines()]
+    assert [f["frame"] for f in frames] == [0, 1, 2] and np.array(frames[2]["uv"]).shape == (21, 2)
     assert cv2.VideoCapture(str(out / "clip_overlay.mp4")).get(cv2.CAP_PROP_FRAME_COUNT) == 3
     assert (out / "clip.png").is_file()
 

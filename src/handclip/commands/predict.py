@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from pathlib import Path
 
 HELP = "predict 3D hand joints (and mesh) for IMAGE|DIR|VIDEO with a model; writes JSON + overlay PNGs"
@@ -32,6 +33,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--device", default=None, help="cpu or cuda (default: cuda when available)")
     parser.add_argument("--batch-size", type=int, default=16)
     parser.add_argument("--max-frames", type=int, default=0, help="video: stop after this many frames (0: all)")
+    parser.add_argument("--boxes", type=Path, metavar="FILE",
+                        help="images: hand boxes from a COCO file (images[].file_name matched by base name, annotations[]"
+                        " with bbox and optional hand_side, score); each JSON then lists 'hands' (none for an image without boxes)")
+    parser.add_argument("--format", choices=("json", "coco"), default="json",
+                        help="coco: also write coco_keypoints.json, COCO keypoint results of every hand (images)")
+    parser.add_argument("--save-mesh", nargs="?", const="obj", choices=("obj", "ply", "glb"), metavar="FORMAT",
+                        help="write each predicted mesh as <stem>.obj (default), .ply or .glb (those two need trimesh)")
 
 
 def _images_in(folder: Path) -> list[Path]:
@@ -42,31 +50,72 @@ def _images_in(folder: Path) -> list[Path]:
     return files
 
 
-def predict_images(predictor, files: list[Path], box, left: bool, out: Path) -> list[Path]:
-    """Predict each image; write <stem>.json and <stem>.png (overlay + 3D view) into `out`."""
+def _faces(predictor, result: dict):
+    """The triangles of a result's mesh (None without verts), wound for its side: mirroring turns them over."""
+    faces = predictor.faces(len(result["verts"])) if "verts" in result else None
+    return faces[:, ::-1] if faces is not None and result["side"] == "left" else faces
+
+
+def predict_images(predictor, files: list[Path], box, left: bool, out: Path, boxes: Path | None = None,
+                   coco: bool = False, mesh_format: str | None = None) -> list[Path]:
+    """Predict each image; write <stem>.json and <stem>.png (overlay + 3D view) into `out`, and with
+    `boxes` one hand per box (<stem>_hand<k>.png when several), <stem>.<mesh_format> meshes, COCO results."""
     from tqdm import tqdm
 
     from handclip.api import read_image, to_json
+    from handclip.coco_io import keypoint_result, load_boxes, write_results
+    from handclip.mesh.files import save_mesh
     from handclip.viz import save_prediction_png
 
-    written = []
-    for path in tqdm(files, desc="predict", unit="image", disable=len(files) < 2):
+    side = "left" if left else "right"
+    boxes_of = None if boxes is None else load_boxes(boxes, side)
+    written, results_coco, absent, meshless = [], [], [], False
+    for index, path in enumerate(tqdm(files, desc="predict", unit="image", disable=len(files) < 2)):
         image = read_image(path)
-        result = predictor.predict(image, boxes=box, left=left)[0]
+        entry = None if boxes_of is None else boxes_of.get(path.name)
+        if boxes_of is None:
+            hands = [{"box": box, "side": side, "score": 1.0}]
+        else:
+            hands = entry["hands"] if entry else []
+            absent += [] if entry else [path.name]
+        results = predictor.predict([image] * len(hands), boxes=[h["box"] for h in hands],
+                                    left=[h["side"] == "left" for h in hands]) if hands else []
         json_path = out / f"{path.stem}.json"
-        json_path.write_text(json.dumps({"image": str(path), **to_json(result)}))
-        faces = predictor.faces(len(result["verts"])) if "verts" in result else None
-        written += [json_path, save_prediction_png(out / f"{path.stem}.png", image, result, faces, path.name)]
+        if boxes_of is None:
+            json_path.write_text(json.dumps({"image": str(path), **to_json(results[0])}))
+        else:
+            record = {"image": str(path), "hands": [{**to_json(r), "score": h["score"]} for r, h in zip(results, hands)]}
+            json_path.write_text(json.dumps(record if entry else {**record, "note": f"no entry in {boxes}"}))
+        written.append(json_path)
+        for k, (result, hand) in enumerate(zip(results, hands)):
+            stem = path.stem if len(results) == 1 else f"{path.stem}_hand{k}"
+            faces = _faces(predictor, result)
+            written.append(save_prediction_png(out / f"{stem}.png", image, result, faces, path.name))
+            if mesh_format and "verts" in result:
+                written.append(save_mesh(out / f"{stem}.{mesh_format}", result["verts"], faces))
+            meshless |= bool(mesh_format) and "verts" not in result
+            if coco:
+                results_coco.append(keypoint_result(entry["image_id"] if entry else index + 1, result, hand["score"]))
+    if coco:
+        written.append(write_results(out / "coco_keypoints.json", results_coco))
+    if absent:
+        more = f" and {len(absent) - 5} more" if len(absent) > 5 else ""
+        print(f"note: {len(absent)} image(s) have no entry in {boxes}: {', '.join(absent[:5])}{more}; their JSON lists no hands")
+    if meshless:
+        print("note: --save-mesh: this model predicts joints only, no mesh; no mesh file written")
     return written
 
 
 def predict_video(predictor, path: Path, box, left: bool, out: Path, batch_size: int, max_frames: int) -> list[Path]:
-    """Predict every frame; write <stem>.json (all frames), <stem>_overlay.mp4 and <stem>.png (first frame)."""
+    """Predict every frame; write <stem>.jsonl (one JSON line per frame), <stem>_overlay.mp4 (H.264 with PyAV,
+    else mp4v) and <stem>.png (first frame)."""
     import cv2
     from tqdm import tqdm
 
     from handclip.api import to_json
-    from handclip.viz import draw_skeleton, save_prediction_png
+    from handclip.video import VideoWriter
+    from handclip.viz import save_prediction_png
+    from handclip.viz.mesh_overlay import draw_overlay
 
     cap = cv2.VideoCapture(str(path))
     if not cap.isOpened():
@@ -74,11 +123,12 @@ def predict_video(predictor, path: Path, box, left: bool, out: Path, batch_size:
     fps = cap.get(cv2.CAP_PROP_FPS) or 30.0
     total = int(cap.get(cv2.CAP_PROP_FRAME_COUNT)) or None
     total = min(total, max_frames) if (total and max_frames) else (total or max_frames or None)
-    video_path, writer, frames, first = out / f"{path.stem}_overlay.mp4", None, [], None
-    with tqdm(total=total, desc="predict", unit="frame") as bar:
-        while not max_frames or len(frames) < max_frames:
+    video_path, json_path = out / f"{path.stem}_overlay.mp4", out / f"{path.stem}.jsonl"
+    writer, count, first, faces = None, 0, None, None
+    with tqdm(total=total, desc="predict", unit="frame") as bar, open(json_path, "w", encoding="utf-8") as lines:
+        while not max_frames or count < max_frames:
             chunk = []
-            while len(chunk) < batch_size and (not max_frames or len(frames) + len(chunk) < max_frames):
+            while len(chunk) < batch_size and (not max_frames or count + len(chunk) < max_frames):
                 ok, bgr = cap.read()
                 if not ok:
                     break
@@ -88,21 +138,38 @@ def predict_video(predictor, path: Path, box, left: bool, out: Path, batch_size:
             results = predictor.predict(chunk, boxes=box, left=left)
             for rgb, result in zip(chunk, results):
                 if writer is None:
-                    first = (rgb, result)
-                    writer = cv2.VideoWriter(str(video_path), cv2.VideoWriter_fourcc(*"mp4v"), fps, rgb.shape[1::-1])
-                writer.write(cv2.cvtColor(draw_skeleton(rgb, result["uv"]), cv2.COLOR_RGB2BGR))
-                frames.append(to_json(result))
+                    first, faces = (rgb, result), _faces(predictor, result)
+                    writer = VideoWriter(video_path, fps, rgb.shape[1::-1])
+                writer.write(draw_overlay(rgb, result, faces))
+                lines.write(json.dumps({"frame": count, "time_s": round(count / fps, 4), **to_json(result)}) + "\n")
+                count += 1
             bar.update(len(chunk))
     cap.release()
     if writer is None:
+        json_path.unlink()
         raise ValueError(f"{path}: no frame could be read")
-    writer.release()
-    json_path = out / f"{path.stem}.json"
-    json_path.write_text(json.dumps({"video": str(path), "fps": fps, "frames": frames}))
+    writer.close()
+    if writer.note:
+        print(f"note: {writer.note}")
     rgb, result = first
-    faces = predictor.faces(len(result["verts"])) if "verts" in result else None
     png = save_prediction_png(out / f"{path.stem}.png", rgb, result, faces, f"{path.name} frame 0")
     return [json_path, video_path, png]
+
+
+def _check_outputs(args: argparse.Namespace, video: bool) -> str | None:
+    """Why the output options cannot be honoured (options for images given a video, a missing file or
+    package), else None."""
+    import importlib.util
+
+    if video and (args.boxes or args.format == "coco" or args.save_mesh):
+        return "--boxes, --format coco and --save-mesh apply to images, not to a video"
+    if args.boxes and args.box:
+        return "give --box or --boxes, not both"
+    if args.boxes and not args.boxes.is_file():
+        return f"--boxes: no such file {args.boxes}"
+    if args.save_mesh in ("ply", "glb") and importlib.util.find_spec("trimesh") is None:
+        return f"--save-mesh {args.save_mesh} needs trimesh (pip install trimesh); --save-mesh obj needs nothing"
+    return None
 
 
 def run(args: argparse.Namespace) -> int:
@@ -111,13 +178,18 @@ def run(args: argparse.Namespace) -> int:
     source: Path = args.input
     if not source.exists():
         raise FileNotFoundError(f"{source}: no such file or folder")
+    problem = _check_outputs(args, video=source.is_file() and source.suffix.lower() in VIDEO_SUFFIXES)
+    if problem:
+        print(f"handclip predict: {problem}", file=sys.stderr)
+        return 1
     predictor = handclip.load(args.checkpoint, device=args.device, batch_size=args.batch_size)
     args.out.mkdir(parents=True, exist_ok=True)
+    options = {"boxes": args.boxes, "coco": args.format == "coco", "mesh_format": args.save_mesh}
     if source.is_dir():
-        written = predict_images(predictor, _images_in(source), args.box, args.left, args.out)
+        written = predict_images(predictor, _images_in(source), args.box, args.left, args.out, **options)
     elif source.suffix.lower() in VIDEO_SUFFIXES:
         written = predict_video(predictor, source, args.box, args.left, args.out, args.batch_size, args.max_frames)
     else:
-        written = predict_images(predictor, [source], args.box, args.left, args.out)
+        written = predict_images(predictor, [source], args.box, args.left, args.out, **options)
     print(f"wrote {len(written)} files to {args.out}")
     return 0

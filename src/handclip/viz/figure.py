@@ -8,11 +8,11 @@ import numpy as np
 
 from handclip.viz.pose3d import plot_pose3d
 from handclip.viz.save import save_figure
-from handclip.viz.skeleton2d import draw_skeleton
+from handclip.viz.mesh_overlay import draw_overlay
 
 
 def prediction_figure(image: np.ndarray, pred: dict, faces=None, title: str | None = None):
-    """A matplotlib Figure (Agg, no pyplot state): left the overlay, right the 3D joints (+ mesh).
+    """A matplotlib Figure (Agg, no pyplot state): left the overlay (mesh drawn in when given), right the 3D joints (+ mesh).
 
     `pred` holds 'uv' (21, 2) px in `image`, 'xyz' (21, 3) mm and optionally 'verts' (V, 3) mm.
     """
@@ -22,7 +22,7 @@ def prediction_figure(image: np.ndarray, pred: dict, faces=None, title: str | No
     fig = Figure(figsize=(9, 4.5), dpi=100)
     FigureCanvasAgg(fig)
     ax2d = fig.add_subplot(1, 2, 1)
-    ax2d.imshow(draw_skeleton(image, pred["uv"]))
+    ax2d.imshow(draw_overlay(image, pred, faces))
     ax2d.set_axis_off()
     if title:
         ax2d.set_title(title)
