@@ -58,3 +58,13 @@ def test_label_array_of_wrong_shape(tmp_path):
     savemat(root / "pose_gt.mat", {"pose_gt": np.zeros((2, 20, 3))})
     with pytest.raises(MalformedDataError, match=r"pose_gt\.mat: pose_gt has shape \(2, 20, 3\), expected \(2, 21, 3\)"):
         RealWorld(root)
+
+
+def test_set_as_distributed_without_meshes(tmp_path):
+    """The authors ship the meshes separately: real_hand_3D_mesh/ holds only a README, and samples have no verts."""
+    root = copy_fixture("realworld", tmp_path)
+    for obj in (root / "real_hand_3D_mesh").glob("*.obj"):
+        obj.unlink()
+    (root / "real_hand_3D_mesh" / "README.txt").write_text("meshes: a separate download\n")
+    ds = RealWorld(root)
+    assert ds.mesh_dir is None and "verts" not in ds[0] and ds[1]["xyz"].shape == (21, 3)

@@ -7,12 +7,15 @@ original image's pixels.
 
 from __future__ import annotations
 
+import math
+import warnings
 from pathlib import Path
 from typing import Sequence
 
 import numpy as np
 import torch
 
+from handclip import preflight
 from handclip.geometry import apply_affine, crop_image, crop_K
 from handclip.skeleton import mirror_image, mirror_K, mirror_uv, mirror_xyz
 
@@ -36,12 +39,20 @@ def read_image(source) -> np.ndarray:
 
 
 def box_to_square(box, image_shape) -> tuple[float, float, float]:
-    """(cx, cy, side) of the square around box (x, y, w, h) in px; None means the whole image."""
+    """(cx, cy, side) of the square around box (x, y, w, h) in px; None means the whole image. A box needs
+    finite numbers, a positive size and some overlap with the image; one reaching past the image warns
+    (the part outside is cropped as black)."""
+    height, width = image_shape[:2]
     if box is None:
-        box = (0, 0, image_shape[1], image_shape[0])
+        box = (0, 0, width, height)
     x, y, w, h = map(float, box)
-    if w <= 0 or h <= 0:
-        raise ValueError(f"box (x, y, w, h) needs positive width and height, got {tuple(box)}")
+    if not all(math.isfinite(v) for v in (x, y, w, h)) or w <= 0 or h <= 0:
+        raise ValueError(f"box (x, y, w, h) needs finite numbers and positive width and height, got {tuple(box)}")
+    if x >= width or y >= height or x + w <= 0 or y + h <= 0:
+        raise ValueError(f"box {tuple(box)} lies outside the {width}x{height} image; give x, y, w, h in its pixels")
+    if x < 0 or y < 0 or x + w > width or y + h > height:
+        warnings.warn(f"box {tuple(box)} reaches past the {width}x{height} image; the part outside is black in the "
+                      f"crop", stacklevel=2)
     # pixel centres at integers: the box covers [x - 0.5, x + w - 0.5]
     return x + w / 2 - 0.5, y + h / 2 - 0.5, max(w, h)
 
@@ -71,9 +82,8 @@ class Predictor:
     """Runs a trained Method on full images: crop, mirror left hands, predict, map back."""
 
     def __init__(self, method, device: str | torch.device | None = None, batch_size: int = 16):
-        device = device or ("cuda" if torch.cuda.is_available() else "cpu")
-        self.method = method.to(device).eval()
-        self.device = torch.device(device)
+        self.device = device if isinstance(device, torch.device) else preflight.device(device)
+        self.method = method.to(self.device).eval()
         self.batch_size = batch_size
         self.size = int(method.input_size)
         self._faces = None

@@ -18,6 +18,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from handclip.errors import require_extra
 from handclip.timing import images_per_second
 
 PARITY_TOLERANCE = 1e-4
@@ -97,6 +98,7 @@ def export_onnx(method, path: str | Path, opset: int = 17, exporter: str = "auto
     """
     if exporter not in EXPORTERS:
         raise ValueError(f"exporter must be one of {EXPORTERS}, got {exporter!r}")
+    require_extra("export", "ONNX export", "onnx")
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     model = method.inference_model().eval()
@@ -113,12 +115,14 @@ def export_onnx(method, path: str | Path, opset: int = 17, exporter: str = "auto
                 raise
             print(f"TorchScript ONNX export failed ({type(err).__name__}: {str(err).splitlines()[0][:160]}); "
                   "using the torch.export-based exporter")
+    require_extra("export", "the torch.export-based ONNX exporter", "onnxscript")
     _export(wrapped, example, path, names, opset, dynamo=True)
     return path, names
 
 
 def ort_session(path: str | Path, threads: int | None = None, level: str = "all"):
     """An onnxruntime CPU session with graph optimisation `level` and `threads` intra-op threads."""
+    require_extra("export", "the onnxruntime parity check", "onnxruntime")
     import onnxruntime as ort
 
     if level not in ORT_LEVELS:

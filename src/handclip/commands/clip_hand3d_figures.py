@@ -7,6 +7,8 @@ import argparse
 import json
 from pathlib import Path
 
+from handclip.errors import UserError
+
 HELP = "CLIP-Hand3D figures for one synthetic batch: logits matrices (Fig. 4/6/10) and xy/xz/yz heatmaps (Fig. 9)"
 
 
@@ -45,7 +47,7 @@ def run(args) -> int:
 
     model, origin = _model(args)
     if not hasattr(model, "joint_prompts"):
-        raise SystemExit(f"{origin}: not a clip_hand3d model")
+        raise UserError(f"{origin}: not a clip_hand3d model; give a checkpoint trained with method clip_hand3d")
     data = build_dataset("synth", domain=args.domain, n=args.n, size=args.size, seed=args.seed)
     batch = collate([data[i] for i in range(args.n)])
     args.out.mkdir(parents=True, exist_ok=True)

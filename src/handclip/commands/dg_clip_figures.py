@@ -8,6 +8,8 @@ import argparse
 import json
 from pathlib import Path
 
+from handclip.errors import UserError, require_extra
+
 HELP = "DG-CLIP figures: t-SNE of domains vs text-augmented source CLIP features (Fig. 3), retrieval (Fig. 4)"
 
 
@@ -35,7 +37,7 @@ def _dataset(spec: str, n: int, size: int, seed: int):
 
     name, _, arg = spec.partition(":")
     if not arg:
-        raise SystemExit(f"dataset spec {spec!r}: expected synth:DOMAIN or READER:ROOT")
+        raise UserError(f"dataset spec {spec!r}: expected synth:DOMAIN or READER:ROOT")
     if name == "synth":
         return build_dataset("synth", domain=arg, n=n, size=size, seed=seed)
     return build_dataset(name, root=arg)
@@ -49,6 +51,8 @@ def run(args) -> int:
     from handclip.clip.towers import load_towers
     from handclip.viz.save import save_figure
 
+    if args.figure in ("tsne", "both"):
+        require_extra("figures", "the t-SNE figure", "sklearn")
     torch.manual_seed(args.seed)
     towers = load_towers(args.clip, seed=args.seed)
     weights = f"CLIP {args.clip}" + (" (random weights: shapes only, no meaning)" if args.clip.startswith("random-") else "")
@@ -70,7 +74,7 @@ def run(args) -> int:
 
     if args.figure in ("retrieval", "both"):
         if not 0 <= args.query < len(src_images):
-            raise SystemExit(f"--query {args.query} outside the source set (0..{len(src_images) - 1})")
+            raise UserError(f"--query {args.query} outside the source set (0..{len(src_images) - 1})")
         prompt = args.prompt or sentences[int(sample_indices(1, len(sentences))[0])]
         query = ff.mix(src_feats[args.query], towers.encode_text([prompt])[0].float().cpu(), args.ratio)
         indices, sims = ff.retrieve(query, src_feats, args.k, exclude=args.query)

@@ -95,27 +95,33 @@ def _write_freihand_pred(path: Path, preds: list[dict]) -> None:
 
 
 def run(args) -> int:
-    import torch
-
+    from handclip import preflight
     from handclip.engine.checkpoint import CheckpointError
     from handclip.engine.config import ConfigError
     from handclip.engine.evaluate import build_entry, dataset_label, evaluate
+    from handclip.errors import one_line
     from handclip.zoo import load_model, resolve
 
-    device = torch.device(args.device or ("cuda" if torch.cuda.is_available() else "cpu"))
+    device = preflight.device(args.device)
+    preflight.at_least(args.batch_size, 1, "--batch-size")
+    if args.protocol:
+        preflight.protocol(args.protocol)
+    if args.out:
+        preflight.out_folder(args.out)
     try:
         method, ckpt_config = load_model(args.checkpoint, map_location=device)
         entries = _entries(args, method, ckpt_config)
     except (CheckpointError, ConfigError) as err:
-        print(f"handclip eval: {err}", file=sys.stderr)
+        print(f"handclip eval: {one_line(err)}", file=sys.stderr)
         return 1
-    weights = resolve(args.checkpoint)  # a packed model's default output goes to ./eval/<name>, not the package
     problem = _check_write_pred(args.write_pred, entries)
     if problem:
         print(f"handclip eval: {problem}", file=sys.stderr)
         return 1
+    weights = resolve(args.checkpoint)  # a packed model's default output goes to ./eval/<name>, not the package
     out_dir = Path(args.out) if args.out else (Path("eval") / weights.stem if weights.suffix == ".safetensors"
                                                else weights.resolve().parent.parent / "eval")
+    preflight.out_folder(out_dir)  # before the run, not after it
     default_protocol = (ckpt_config.get("eval") or {}).get("protocol", "synth")
     summary = {}
     for entry in entries:
@@ -123,7 +129,7 @@ def run(args) -> int:
         try:
             dataset = build_entry(entry)
         except (FileNotFoundError, ValueError, KeyError) as err:
-            print(f"handclip eval: {label}: {err}", file=sys.stderr)
+            print(f"handclip eval: {label}: {one_line(err)}", file=sys.stderr)
             return 1
         protocol = (args.protocol or entry.get("protocol") or PROTOCOL_OF_DATASET.get(entry["name"])
                     or getattr(dataset, "default_protocol", default_protocol))

@@ -25,9 +25,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     import torch
 
+    from handclip import preflight
+    from handclip.errors import require_extra
     from handclip.export import PARITY_TOLERANCE, compare_speed, export_onnx, ort_session, parity, parity_ok
     from handclip.zoo import load_model
 
+    speed_batches = preflight.int_list(args.speed_batches, "--speed-batches")
+    preflight.at_least(args.threads, 0, "--threads")
+    preflight.out_file(args.onnx, "--onnx", "model.onnx")
+    require_extra("export", "handclip export", "onnx", "onnxruntime", *(["onnxscript"] if args.exporter == "dynamo" else []))
     if args.threads:
         torch.set_num_threads(args.threads)
     method = load_model(args.checkpoint)[0]
@@ -37,7 +43,7 @@ def run(args: argparse.Namespace) -> int:
     worst = max(d["max_abs"] for d in diffs.values())
     print(f"exported {path} ({path.stat().st_size / 1e6:.1f} MB), outputs {names}")
     print(f"parity: max abs diff {worst:.3g} (bound {PARITY_TOLERANCE:g} x (1 + |value|)) per output {json.dumps(diffs)}")
-    for batch in [int(b) for b in args.speed_batches.split(",") if b.strip()]:
+    for batch in speed_batches:
         speed = compare_speed(method, session, batch)
         eager, ort = speed["eager_images_per_s"], speed["onnxruntime_images_per_s"]
         print(f"speed batch {batch}: eager {eager['wall']:.1f} img/s, onnxruntime {ort['wall']:.1f} img/s "

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import sys
+from collections import Counter
 from pathlib import Path
 
 HELP = "predict 3D hand joints (and mesh) for IMAGE|DIR|VIDEO with a model; writes JSON + overlay PNGs"
@@ -18,8 +20,8 @@ def parse_box(text: str) -> tuple[float, float, float, float]:
         box = tuple(float(v) for v in text.split(","))
     except ValueError:
         box = ()
-    if len(box) != 4 or box[2] <= 0 or box[3] <= 0:
-        raise argparse.ArgumentTypeError(f"--box must be x,y,w,h with positive w and h, got {text!r}")
+    if len(box) != 4 or not all(math.isfinite(v) for v in box) or box[2] <= 0 or box[3] <= 0:
+        raise argparse.ArgumentTypeError(f"expected x,y,w,h in pixels (finite numbers, positive w and h), got {text!r}")
     return box
 
 
@@ -46,8 +48,26 @@ def _images_in(folder: Path) -> list[Path]:
     """Image files directly inside `folder`, sorted by name."""
     files = sorted(p for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
     if not files:
-        raise FileNotFoundError(f"{folder}: no image files ({', '.join(sorted(IMAGE_SUFFIXES))})")
+        raise FileNotFoundError(f"{folder}: no image files ({', '.join(sorted(IMAGE_SUFFIXES))}); give a folder of "
+                                f"images, an image or a video")
     return files
+
+
+def output_stems(files: list[Path]) -> dict[Path, str]:
+    """Each file's output name stem: its stem, or stem_ext (hand_jpg, hand_png) when files share a stem,
+    with _2, _3 ... added while a name is still taken: no output overwrites another's."""
+    shared = Counter(p.stem for p in files)
+    taken: set[str] = set()
+    stems = {}
+    for path in files:
+        stem = path.stem if shared[path.stem] == 1 else f"{path.stem}_{path.suffix.lstrip('.').lower()}"
+        name, k = stem, 1
+        while name in taken:
+            k += 1
+            name = f"{stem}_{k}"
+        taken.add(name)
+        stems[path] = name
+    return stems
 
 
 def _faces(predictor, result: dict):
@@ -64,23 +84,32 @@ def predict_images(predictor, files: list[Path], box, left: bool, out: Path, box
 
     from handclip.api import read_image, to_json
     from handclip.coco_io import keypoint_result, load_boxes, write_results
+    from handclip.errors import UserError, one_line
     from handclip.mesh.files import save_mesh
     from handclip.viz import save_prediction_png
 
     side = "left" if left else "right"
     boxes_of = None if boxes is None else load_boxes(boxes, side)
     written, results_coco, absent, meshless = [], [], [], False
+    stems, failed = output_stems(files), []
     for index, path in enumerate(tqdm(files, desc="predict", unit="image", disable=len(files) < 2)):
-        image = read_image(path)
         entry = None if boxes_of is None else boxes_of.get(path.name)
         if boxes_of is None:
             hands = [{"box": box, "side": side, "score": 1.0}]
         else:
             hands = entry["hands"] if entry else []
             absent += [] if entry else [path.name]
-        results = predictor.predict([image] * len(hands), boxes=[h["box"] for h in hands],
-                                    left=[h["side"] == "left" for h in hands]) if hands else []
-        json_path = out / f"{path.stem}.json"
+        try:  # a file that cannot be read or a box that does not fit it: skipped, the others go on
+            image = read_image(path)
+            results = predictor.predict([image] * len(hands), boxes=[h["box"] for h in hands],
+                                        left=[h["side"] == "left" for h in hands]) if hands else []
+        except (UserError, OSError, ValueError) as err:
+            if len(files) == 1:
+                raise
+            failed.append(path)
+            tqdm.write(f"handclip predict: skipped {path}: {one_line(err)}", file=sys.stderr)
+            continue
+        json_path = out / f"{stems[path]}.json"
         if boxes_of is None:
             json_path.write_text(json.dumps({"image": str(path), **to_json(results[0])}))
         else:
@@ -88,7 +117,7 @@ def predict_images(predictor, files: list[Path], box, left: bool, out: Path, box
             json_path.write_text(json.dumps(record if entry else {**record, "note": f"no entry in {boxes}"}))
         written.append(json_path)
         for k, (result, hand) in enumerate(zip(results, hands)):
-            stem = path.stem if len(results) == 1 else f"{path.stem}_hand{k}"
+            stem = stems[path] if len(results) == 1 else f"{stems[path]}_hand{k}"
             faces = _faces(predictor, result)
             written.append(save_prediction_png(out / f"{stem}.png", image, result, faces, path.name))
             if mesh_format and "verts" in result:
@@ -103,6 +132,9 @@ def predict_images(predictor, files: list[Path], box, left: bool, out: Path, box
         print(f"note: {len(absent)} image(s) have no entry in {boxes}: {', '.join(absent[:5])}{more}; their JSON lists no hands")
     if meshless:
         print("note: --save-mesh: this model predicts joints only, no mesh; no mesh file written")
+    if failed:
+        raise UserError(f"{len(failed)} of {len(files)} images could not be predicted (named above) and were skipped; "
+                        f"the outputs of the other {len(files) - len(failed)} are in {out}")
     return written
 
 
@@ -174,19 +206,25 @@ def _check_outputs(args: argparse.Namespace, video: bool) -> str | None:
 
 def run(args: argparse.Namespace) -> int:
     import handclip
+    from handclip import preflight
 
     source: Path = args.input
     if not source.exists():
-        raise FileNotFoundError(f"{source}: no such file or folder")
+        raise FileNotFoundError(f"{source}: no such file or folder; give an image, a folder of images or a video")
     problem = _check_outputs(args, video=source.is_file() and source.suffix.lower() in VIDEO_SUFFIXES)
     if problem:
         print(f"handclip predict: {problem}", file=sys.stderr)
         return 1
+    preflight.out_folder(args.out)
+    preflight.at_least(args.batch_size, 1, "--batch-size")
+    preflight.at_least(args.max_frames, 0, "--max-frames")
+    preflight.device(args.device)
+    files = _images_in(source) if source.is_dir() else [source]
     predictor = handclip.load(args.checkpoint, device=args.device, batch_size=args.batch_size)
     args.out.mkdir(parents=True, exist_ok=True)
     options = {"boxes": args.boxes, "coco": args.format == "coco", "mesh_format": args.save_mesh}
     if source.is_dir():
-        written = predict_images(predictor, _images_in(source), args.box, args.left, args.out, **options)
+        written = predict_images(predictor, files, args.box, args.left, args.out, **options)
     elif source.suffix.lower() in VIDEO_SUFFIXES:
         written = predict_video(predictor, source, args.box, args.left, args.out, args.batch_size, args.max_frames)
     else:

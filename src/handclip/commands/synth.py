@@ -20,9 +20,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args) -> int:
     """Render and export; the heavy imports stay here so `handclip --help` is fast."""
+    from handclip import preflight
     from handclip.data.synth.dataset import SynthHands
-    from handclip.data.synth.export import CONTACT_SHEET, export
+    from handclip.data.synth.export import ANNOTATIONS, CONTACT_SHEET, export
+    from handclip.errors import UserError
 
+    out = preflight.out_folder(args.out)
+    if (out / ANNOTATIONS).exists():
+        raise UserError(f"--out {out}: already holds a rendered set ({ANNOTATIONS}); give another --out or delete "
+                        f"the folder first")
+    preflight.at_least(args.workers, 0, "--workers")
     # the export records z-buffer visibility; readers choose valid="all" (default) or "visible"
     dataset = SynthHands(domain=args.domain, n=args.n, size=args.size, seed=args.seed, side=args.side, valid="visible")
     path = export(dataset, args.out, workers=args.workers)

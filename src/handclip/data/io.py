@@ -13,8 +13,10 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageFile
 
+from handclip.errors import UserError
 
-class DatasetError(Exception):
+
+class DatasetError(UserError):
     """Base of the errors raised while reading a dataset from disk."""
 
 
@@ -128,15 +130,35 @@ def load_mat(path, keys: tuple[str, ...]) -> dict:
     return {k: mat[k] for k in keys}
 
 
+def rgb8(img: Image.Image) -> np.ndarray:
+    """uint8 RGB (H, W, 3) of a PIL image of any mode. 16-bit greyscale (I;16*, and I holding values above
+    255) is scaled by 1/257 so that 65535 maps to 255; float greyscale (F) in [0, 1] by 255, else clipped to
+    0..255; every other mode (1, L, P, LA, PA, CMYK, YCbCr, LAB, HSV, RGBA ...) goes through PIL's conversion,
+    alpha dropped. PIL's own conversion of I;16, I and F clips at 255: a 16-bit photo would load almost white."""
+    if img.mode.startswith("I;16") or img.mode in ("I", "F"):
+        grey = np.nan_to_num(np.asarray(img, dtype=np.float64))
+        peak = grey.max(initial=0.0)
+        if img.mode == "F":
+            grey = grey * 255.0 if peak <= 1.0 else grey
+        elif img.mode != "I" or peak > 255:
+            grey = grey / 257.0
+        grey = np.clip(np.rint(grey), 0, 255).astype(np.uint8)
+        return np.repeat(grey[..., None], 3, axis=-1)
+    return np.asarray(img.convert("RGB"), dtype=np.uint8).copy()
+
+
 def load_image(path, dataset: str = "image") -> np.ndarray:
-    """Decode an image file fully into uint8 RGB (H, W, 3); truncated or corrupt files raise."""
+    """Decode an image file fully into uint8 RGB (H, W, 3) (see rgb8); truncated, corrupt or
+    decompression-bomb files raise MalformedDataError naming the file."""
     path = require_file(path, dataset)
     if ImageFile.LOAD_TRUNCATED_IMAGES:
         raise RuntimeError("PIL.ImageFile.LOAD_TRUNCATED_IMAGES is set: truncated images would load silently")
     try:
         with Image.open(path) as img:
             img.load()
-            return np.asarray(img.convert("RGB"), dtype=np.uint8).copy()
+            return rgb8(img)
+    except Image.DecompressionBombError as e:
+        raise MalformedDataError(f"{path}: too large to decode safely ({e}); downscale the image first") from e
     except (OSError, SyntaxError, ValueError) as e:
         raise MalformedDataError(f"{path}: cannot decode image, truncated or corrupt ({e})") from e
 

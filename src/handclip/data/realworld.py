@@ -2,9 +2,10 @@
 
 Layout: params.mat (image_path, cam_param [fx, fy, u0, v0] of the full frame, bbox [x, y, w, h]
 of the square crop), pose_gt.mat (pose_gt N x 21 x 3, cm, camera frame, canonical order), the
-crops under images/, and optionally real_hand_3D_mesh/%05d.obj (cm). The crop intrinsics follow
-the authors' script: focal x s and (principal point - bbox corner) x s with s = crop height / w.
-All hands are left hands: they are mirrored.
+crops under images/, and optionally real_hand_3D_mesh/%05d.obj (cm): the authors distribute the meshes
+as a separate download, so a real_hand_3D_mesh/ folder holding no .obj file (only its README) means no
+meshes. The crop intrinsics follow the authors' script: focal x s and (principal point - bbox corner)
+x s with s = crop height / w. All hands are left hands: they are mirrored.
 """
 
 from __future__ import annotations
@@ -58,7 +59,8 @@ class RealWorld(HandReader):
             raise MalformedDataError(f"{params_path}: bbox widths must be positive")
         self.xyz = check_shape(load_mat(gt_path, ("pose_gt",))["pose_gt"], (n, 21, 3), gt_path, "pose_gt") * CM
         mesh_dir = self.root / "real_hand_3D_mesh"
-        self.mesh_dir = mesh_dir if verts and mesh_dir.is_dir() else None
+        has_meshes = mesh_dir.is_dir() and next(mesh_dir.glob("*.obj"), None) is not None
+        self.mesh_dir = mesh_dir if verts and has_meshes else None
 
     def __len__(self) -> int:
         return len(self.image_paths)

@@ -6,17 +6,21 @@ A training checkpoint is a dict {'model', 'optimizer', 'scheduler', 'scaler', 'r
 
 from __future__ import annotations
 
+import codecs
 import os
 import pickle
 import random
+import re
 import zipfile
 from pathlib import Path
 
 import numpy as np
 import torch
 
+from handclip.errors import UserError
 
-class CheckpointError(RuntimeError):
+
+class CheckpointError(UserError, RuntimeError):
     """A checkpoint file is missing, truncated, corrupt or lacks what the caller needs."""
 
 
@@ -27,7 +31,7 @@ def save_checkpoint(state: dict, path: str | Path) -> Path:
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
+    tmp = temporary_path(path)
     try:
         with open(tmp, "wb") as f:
             torch.save(state, f)
@@ -39,6 +43,25 @@ def save_checkpoint(state: dict, path: str | Path) -> Path:
             tmp.unlink()
     _fsync_dir(path.parent)
     return path
+
+
+def temporary_path(path: Path, pid: int | None = None) -> Path:
+    """Where save_checkpoint writes `path` before the rename: .NAME.tmpPID beside it."""
+    return path.with_name(f".{path.name}.tmp{os.getpid() if pid is None else pid}")
+
+
+_TEMPORARY = re.compile(r"^\..+\.tmp\d+$")
+
+
+def remove_stale_temporaries(folder: str | Path) -> list[Path]:
+    """Delete the temporary files of save_checkpoint left in `folder` by killed processes; returns them.
+
+    Call it only while holding the run's lock: then no live writer owns any of them."""
+    folder = Path(folder)
+    stale = sorted(p for p in folder.glob(".*.tmp*") if _TEMPORARY.match(p.name) and p.is_file()) if folder.is_dir() else []
+    for p in stale:
+        p.unlink(missing_ok=True)
+    return stale
 
 
 def _fsync_dir(folder: Path) -> None:
@@ -59,19 +82,35 @@ def load_checkpoint(path: str | Path, map_location="cpu") -> dict:
     """Read a checkpoint with `torch.load(weights_only=True)`; a clear CheckpointError names a bad file."""
     path = Path(path)
     if not path.is_file():
-        raise CheckpointError(f"{path}: checkpoint file not found")
+        raise CheckpointError(f"{path}: checkpoint file not found; give a .pt written by handclip train "
+                              f"(RUN_DIR/checkpoints/last.pt or epoch_XXX.pt)")
+    if _is_text(path):
+        raise CheckpointError(f"{path}: a text file, not a checkpoint; give a .pt file written by handclip train")
     try:
         state = torch.load(path, map_location=map_location, weights_only=True)
-    except (RuntimeError, OSError, EOFError, zipfile.BadZipFile, pickle.UnpicklingError, ValueError) as err:
+    except (RuntimeError, OSError, EOFError, zipfile.BadZipFile, pickle.UnpicklingError, ValueError,
+            LookupError) as err:
         size = path.stat().st_size
+        cause = (str(err).strip().splitlines() or [type(err).__name__])[0][:200]
         raise CheckpointError(
             f"{path}: cannot read checkpoint ({size} bytes): the file is truncated or corrupt "
             f"(an interrupted copy?) or not a handclip checkpoint; an epoch_XXX.pt beside it may still be "
-            f"good (handclip train --resume-from it). Underlying error: {err}"
+            f"good (handclip train --resume-from it). Underlying error: {cause}"
         ) from err
     if not isinstance(state, dict) or "model" not in state:
         raise CheckpointError(f"{path}: not a handclip checkpoint (expected a dict with a 'model' entry)")
     return state
+
+
+def _is_text(path: Path) -> bool:
+    """Whether the file starts with printable UTF-8 text (checkpoints are zip or pickle bytes)."""
+    with open(path, "rb") as f:
+        head = f.read(512)
+    try:
+        text = codecs.getincrementaldecoder("utf-8")().decode(head)  # a character cut at the end is fine
+    except UnicodeDecodeError:
+        return False
+    return bool(head) and all(c.isprintable() or c in "\n\r\t" for c in text)
 
 
 def capture_rng() -> dict:

@@ -13,14 +13,17 @@ from pathlib import Path
 
 import yaml
 
+from handclip.errors import UserError
+
 PACKAGE_CONFIGS = Path(__file__).resolve().parent.parent / "configs"
 
 # Engine settings a config may leave out; the resolved config written beside checkpoints holds them all.
+# Every train.* key needs its default here: the known keys and their types (engine/schema.py) come from it.
 TRAIN_DEFAULTS = {
     "epochs": 1,
     "batch_size": 16,
     "optimizer": {"name": "adam", "lr": 1e-3, "betas": [0.9, 0.999], "weight_decay": 0.0},
-    "scheduler": {"name": "none", "step_size": 1, "gamma": 0.1},
+    "scheduler": {"name": "none", "step_size": 1, "gamma": 0.1, "warmup_steps": 0, "min_factor": 0.01},
     "amp": "none",
     "grad_clip": 0.0,
     "num_workers": 0,
@@ -34,7 +37,7 @@ TRAIN_DEFAULTS = {
 }
 
 
-class ConfigError(ValueError):
+class ConfigError(UserError, ValueError):
     """A config file is missing, malformed, or an override cannot be applied."""
 
 

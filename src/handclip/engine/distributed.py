@@ -13,6 +13,7 @@ import torch
 import torch.distributed as dist
 from torch import nn
 
+from handclip import preflight
 from handclip.engine.config import ConfigError
 
 
@@ -44,6 +45,8 @@ def setup(device: str | None = None) -> DistInfo:
     world_size = int(os.environ.get("WORLD_SIZE", "1"))
     rank = int(os.environ.get("RANK", "0"))
     local_rank = int(os.environ.get("LOCAL_RANK", "0"))
+    if device is not None:
+        preflight.device(device)  # --device cuda where there is none: a one-line error, not a silent CPU run
     use_cuda = torch.cuda.is_available() and device != "cpu"
     if not use_cuda:
         dev = torch.device("cpu")

@@ -10,9 +10,31 @@ logged twice counts once.
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 
 from handclip.engine.curves import TRAIN_LOG, VAL_HISTORY, drop_after, write_curves
+
+
+class _NoBoard:
+    """Stands in for TensorBoard's SummaryWriter when tensorboard (the 'logs' extra) is not installed."""
+
+    def add_scalar(self, *args) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+
+def _tensorboard(folder: Path):
+    """A TensorBoard SummaryWriter into `folder`, or a no-op after a one-line note when tensorboard is missing."""
+    try:
+        from torch.utils.tensorboard import SummaryWriter
+    except ImportError:
+        print("handclip: no TensorBoard logs (pip install 'handclip[logs]'); the JSON logs and curves are written",
+              file=sys.stderr)
+        return _NoBoard()
+    return SummaryWriter(str(folder))
 
 
 class RunLogger:
@@ -27,9 +49,7 @@ class RunLogger:
             if resumed_at is not None:
                 for log in (TRAIN_LOG, VAL_HISTORY):
                     drop_after(self.run_dir / log, resumed_at)
-            from torch.utils.tensorboard import SummaryWriter
-
-            self.writer = SummaryWriter(str(self.run_dir / "tb"))
+            self.writer = _tensorboard(self.run_dir / "tb")
 
     def train(self, step: int, epoch: int, scalars: dict[str, float]) -> None:
         """Training scalars of one step (loss terms, lr, grad norm, samples/s)."""

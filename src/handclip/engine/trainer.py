@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import math
 import random
+import sys
 import time
 from pathlib import Path
 
@@ -23,14 +24,17 @@ from tqdm import tqdm
 from handclip.data import build_dataset, collate
 from handclip.engine import distributed
 from handclip.engine.checkpoint import (
-    build_method, capture_rng, load_checkpoint, load_weights, restore_rng, save_checkpoint,
+    build_method, capture_rng, load_checkpoint, load_weights, remove_stale_temporaries, restore_rng, save_checkpoint,
 )
 from handclip.engine.config import ConfigError, save_config, with_defaults
 from handclip.engine.evaluate import build_entry, dataset_label, evaluate
 from handclip.engine.logs import RunLogger
+from handclip.engine.run_folder import RunLock
+from handclip.engine.schema import check_config
+from handclip.errors import UserError
 
 
-class NonFiniteError(RuntimeError):
+class NonFiniteError(UserError, RuntimeError):
     """The loss or the gradient became NaN or infinite; training stopped before the weights changed."""
 
 
@@ -129,6 +133,7 @@ class Trainer:
                  device: str | None = None):
         """`resume`: True continues from run_dir/checkpoints/last.pt, a path from that checkpoint."""
         self.config = with_defaults(config)
+        check_config(self.config)  # an unknown key or a bad value fails here, before any work
         self.tcfg = self.config["train"]
         self.run_dir = Path(run_dir)
         self.ckpt_dir = self.run_dir / "checkpoints"
@@ -258,7 +263,20 @@ class Trainer:
 
     # ---------------------------------------------------------------- loop
     def fit(self) -> dict:
-        """Train to train.epochs (continuing from last.pt when resuming); returns the last validation."""
+        """Train to train.epochs (continuing from last.pt when resuming); returns the last validation.
+
+        Rank 0 holds the run folder's lock meanwhile and first deletes temporary checkpoints left by killed runs."""
+        if not self.info.is_main:
+            return self._fit()
+        with RunLock(self.run_dir):
+            stale = remove_stale_temporaries(self.ckpt_dir)
+            if stale:
+                print(f"handclip: removed {len(stale)} temporary checkpoint file(s) left by an interrupted run "
+                      f"in {self.ckpt_dir}", file=sys.stderr)
+            return self._fit()
+
+    def _fit(self) -> dict:
+        """fit() without the lock."""
         self.setup()
         start_epoch, skip = self._restore() if self.resume_from else (0, 0)
         if self.info.is_main:
