@@ -86,3 +86,16 @@ def test_overwrite_never_deletes_foreign_files(tmp_path):
     assert (tmp_path / "thesis.tex").read_text() == "months of work"
     prepare(tmp_path / "new")  # a missing folder is fine
     assert not (tmp_path / "new").exists()
+
+
+def test_a_live_training_is_refused_before_any_check_of_the_folder(tmp_path):
+    """A second `train --config` into the folder a first one has just locked (no config.yaml yet)."""
+    (tmp_path / LOCK_NAME).write_text(f"{os.getppid()} {os.uname().nodename} ?\n")
+    for resume in (False, True):
+        with pytest.raises(RunLockedError, match="another training"):
+            prepare(tmp_path, resume=resume)
+    (tmp_path / LOCK_NAME).write_text(f"{_dead_pid()} {os.uname().nodename} ?\n")  # crashed before its config
+    with pytest.raises(UserError, match="already holds a run"):
+        prepare(tmp_path)
+    prepare(tmp_path, overwrite=True)
+    assert not tmp_path.exists()

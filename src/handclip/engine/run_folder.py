@@ -20,7 +20,7 @@ LOCK_NAME = "train.lock"
 # what a training writes into its folder (the Trainer, its logs, and `handclip eval`'s default output)
 RUN_ENTRIES = {"config.yaml", "checkpoints", "tb", "train_log.jsonl", "val", "curves.png", "curves.json", "eval",
                LOCK_NAME}
-RUN_MARKERS = ("config.yaml", "checkpoints")
+RUN_MARKERS = ("config.yaml", "checkpoints", LOCK_NAME)
 
 
 class RunLockedError(UserError):
@@ -74,6 +74,12 @@ class RunLock:
         start = _start_time(owner["pid"])
         return owner if start is None or owner["start"] in ("?", start) else None  # a reused pid is not the owner
 
+    def refusal(self, owner: dict) -> RunLockedError:
+        """The error telling a second training that `owner` writes the folder, and what to do."""
+        return RunLockedError(f"{self.path.parent}: another training (pid {owner['pid']} on {owner['host']}) is writing "
+                              f"to this run folder; wait for it to finish or give another --out (if no training runs, "
+                              f"delete {self.path})")
+
     def acquire(self) -> RunLock:
         """Take the lock, taking over a stale one; RunLockedError when a live training holds it."""
         self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -84,10 +90,7 @@ class RunLock:
             except FileExistsError:
                 owner = self.live_owner()
                 if owner is not None:
-                    raise RunLockedError(
-                        f"{self.path.parent}: another training (pid {owner['pid']} on {owner['host']}) is writing to "
-                        f"this run folder; wait for it to finish or give another --out (if no training runs, "
-                        f"delete {self.path})") from None
+                    raise self.refusal(owner) from None
                 stale = self.owner()
                 self.path.unlink(missing_ok=True)
                 if stale is not None:
@@ -115,7 +118,7 @@ class RunLock:
 
 
 def holds_run(run_dir: str | Path) -> bool:
-    """Whether `run_dir` holds a training run (its config.yaml or checkpoints/)."""
+    """Whether `run_dir` holds a training run (its config.yaml, checkpoints/ or lock)."""
     return any((Path(run_dir) / marker).exists() for marker in RUN_MARKERS)
 
 
@@ -127,6 +130,10 @@ def prepare(run_dir: str | Path, resume: bool = False, overwrite: bool = False) 
     if run_dir.exists() and not run_dir.is_dir():
         raise UserError(f"--out {run_dir}: is a file; give a folder for the run")
     entries = sorted(p.name for p in run_dir.iterdir()) if run_dir.is_dir() else []
+    lock = RunLock(run_dir)
+    owner = lock.live_owner() if LOCK_NAME in entries else None
+    if owner is not None:
+        raise lock.refusal(owner)
     if resume or not entries:
         return run_dir
     if not holds_run(run_dir):
@@ -139,9 +146,5 @@ def prepare(run_dir: str | Path, resume: bool = False, overwrite: bool = False) 
     if foreign:
         raise UserError(f"--out {run_dir}: --overwrite would also delete files that are not the run's ({', '.join(foreign[:5])}); "
                         f"move them away or give another --out")
-    owner = RunLock(run_dir).live_owner()
-    if owner is not None:
-        raise RunLockedError(f"--out {run_dir}: a training (pid {owner['pid']} on {owner['host']}) is still writing "
-                             f"this run; stop it before --overwrite")
     shutil.rmtree(run_dir)
     return run_dir
