@@ -21,6 +21,8 @@ DATASETS = Registry(
         "synth": "handclip.data.synth",
         "synth_folder": "handclip.data.synth",
         "synth_cache": "handclip.data.synth",
+        "synth_full": "handclip.data.synth",
+        "synth_full_folder": "handclip.data.synth",
         "freihand": "handclip.data.freihand",
         "rhd": "handclip.data.rhd",
         "stb": "handclip.data.stb",

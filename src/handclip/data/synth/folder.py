@@ -1,8 +1,10 @@
-"""Reader of an exported synthetic folder (handclip.data.synth.export layout) as common samples."""
+"""Readers of exported synthetic folders (handclip.data.synth.export layout): crops as common samples
+('synth_folder'), full frames as they were rendered ('synth_full_folder')."""
 
 from __future__ import annotations
 
 import numpy as np
+import torch
 
 from handclip.data import register
 from handclip.data.io import MalformedDataError, check_shape, load_image, load_json, require_dir, require_file, require_keys
@@ -11,6 +13,17 @@ from handclip.data.synth.dataset import VALID
 from handclip.data.synth.export import ANNOTATIONS, FORMAT
 
 LAYOUT = "  annotations.json (format handclip-synth/1), images/*.png  (written by `handclip synth`)"
+
+
+def _check_format(meta, path, frame: str) -> None:
+    """Refuse annotations that are not a synthetic export of this frame kind ('crop' or 'full')."""
+    if not isinstance(meta, dict) or meta.get("format") != FORMAT or not isinstance(meta.get("samples"), list):
+        raise MalformedDataError(f"{path}: not a {FORMAT} annotation file (need 'format' and a 'samples' list)")
+    if meta.get("frame", "crop") != frame:
+        reader = "synth_full_folder" if frame == "crop" else "synth_folder"
+        kind = {"crop": "crops", "full": "full frames"}.get(meta.get("frame", "crop"), "unknown frames")
+        raise MalformedDataError(f"{path}: an export of {kind}; read it with "
+                                 f"build_dataset('{reader}', root=...)")
 
 
 class SynthFolder(HandReader):
@@ -27,8 +40,7 @@ class SynthFolder(HandReader):
         self.root = require_dir(root, "synthetic export", LAYOUT)
         path = require_file(self.root / ANNOTATIONS, "synthetic export", LAYOUT)
         meta = load_json(path)
-        if not isinstance(meta, dict) or meta.get("format") != FORMAT or not isinstance(meta.get("samples"), list):
-            raise MalformedDataError(f"{path}: not a {FORMAT} annotation file (need 'format' and a 'samples' list)")
+        _check_format(meta, path, "crop")
         self.path = path
         self.samples = meta["samples"]
         for k, rec in enumerate(self.samples):  # numpy now: a list of floats per vertex costs ~10x the memory
@@ -58,3 +70,38 @@ def build_synth_folder(root, size: int = 256, crop: str = "full", margin: float 
                        valid: str = "all") -> SynthFolder:
     """Factory of build_dataset('synth_folder', root=...); valid as for 'synth' ('visible' or 'all')."""
     return SynthFolder(root, size=size, crop=crop, margin=margin, augment=augment, valid=valid)
+
+
+class SynthFullFolder(torch.utils.data.Dataset):
+    """An exported full-frame folder read back as 'synth_full' samples (image, K, hands, style, domain, index)."""
+
+    def __init__(self, root):
+        self.root = require_dir(root, "synthetic full-frame export", LAYOUT)
+        path = require_file(self.root / ANNOTATIONS, "synthetic full-frame export", LAYOUT)
+        meta = load_json(path)
+        _check_format(meta, path, "full")
+        self.samples = meta["samples"]
+        for k, rec in enumerate(self.samples):
+            require_keys(rec, ("image", "K", "hands", "style", "domain", "index"), path, f"sample {k}")
+            rec["K"] = check_shape(rec["K"], (3, 3), path, f"sample {k} K").astype(np.float32)
+            for j, hand in enumerate(rec["hands"]):
+                where = f"sample {k} hand {j}"
+                require_keys(hand, ("side", "box", "xyz", "uv", "valid"), path, where)
+                for key, shape in (("box", (4,)), ("xyz", (21, 3)), ("uv", (21, 2)), ("valid", (21,))):
+                    hand[key] = check_shape(hand[key], shape, path, f"{where} {key}").astype(np.float32)
+                hand["valid"] = hand["valid"].astype(bool)
+
+    def __len__(self) -> int:
+        return len(self.samples)
+
+    def __getitem__(self, index: int) -> dict:
+        rec = self.samples[index]
+        return {"image": load_image(self.root / rec["image"], "synthetic full-frame export"), "K": rec["K"],
+                "hands": rec["hands"], "style": rec["style"], "domain": rec["domain"], "index": rec["index"]}
+
+
+@register("synth_full_folder")
+def build_synth_full_folder(root) -> SynthFullFolder:
+    """Factory of build_dataset('synth_full_folder', root=...)."""
+    return SynthFullFolder(root)
+
