@@ -31,13 +31,19 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", type=Path, default=Path("figures/dg_clip"), help="output folder")
 
 
+def _split(spec: str) -> tuple[str, str]:
+    """'synth:texture' -> ('synth', 'texture'); a spec without its part after the colon is refused."""
+    name, _, arg = spec.partition(":")
+    if not name or not arg:
+        raise UserError(f"dataset spec {spec!r}: expected synth:DOMAIN or READER:ROOT")
+    return name, arg
+
+
 def _dataset(spec: str, n: int, size: int, seed: int):
     """synth:DOMAIN -> a rendered set of n crops; READER:ROOT -> a reader's default split."""
     from handclip.data import build_dataset
 
-    name, _, arg = spec.partition(":")
-    if not arg:
-        raise UserError(f"dataset spec {spec!r}: expected synth:DOMAIN or READER:ROOT")
+    name, arg = _split(spec)
     if name == "synth":
         return build_dataset("synth", domain=arg, n=n, size=size, seed=seed)
     return build_dataset(name, root=arg)
@@ -46,6 +52,7 @@ def _dataset(spec: str, n: int, size: int, seed: int):
 def run(args) -> int:
     import torch
 
+    from handclip import preflight
     from handclip.clip import feature_figures as ff
     from handclip.clip.style_prompts import distinct_sentences, sample_indices
     from handclip.clip.towers import load_towers
@@ -53,6 +60,9 @@ def run(args) -> int:
 
     if args.figure in ("tsne", "both"):
         require_extra("figures", "the t-SNE figure", "sklearn")
+    for spec in (args.source, *args.targets):  # before CLIP is loaded
+        _split(spec)
+    preflight.out_folder(args.out)
     torch.manual_seed(args.seed)
     towers = load_towers(args.clip, seed=args.seed)
     weights = f"CLIP {args.clip}" + (" (random weights: shapes only, no meaning)" if args.clip.startswith("random-") else "")

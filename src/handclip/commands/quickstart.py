@@ -20,9 +20,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     import torch
 
-    from handclip import quickstart
+    from handclip import preflight, quickstart
+    from handclip.errors import UserError
     from handclip.report import write_report
 
+    preflight.out_folder(args.out)
+    preflight.at_least(args.threads, 0, "--threads")
+    if args.device:
+        preflight.device(args.device)
+    if args.plan and not args.plan.is_file():
+        raise UserError(f"--plan {args.plan}: no such file; give a quickstart plan YAML (see {quickstart.PLAN_FILE})")
     if args.threads:
         torch.set_num_threads(args.threads)
     tic = time.perf_counter()
