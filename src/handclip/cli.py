@@ -1,7 +1,7 @@
 """The `handclip` command: discovers the sub-command modules in handclip.commands.
 
-Ordinary mistakes (handclip.errors.UserError, missing files, bad values) end in one line on stderr and
-exit status 1, usage errors in one line and status 2; `handclip --debug COMMAND` shows the traceback.
+Ordinary mistakes (a missing file, a misspelled config key, a bad value) end in one line on stderr saying
+what to do, exit status 1 (2 for a bad option); `handclip --debug COMMAND` shows the traceback.
 """
 
 from __future__ import annotations
