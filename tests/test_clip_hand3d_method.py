@@ -114,7 +114,14 @@ def test_cpu_config_resolves_to_the_method():
 
     cfg = load_config("clip_hand3d/cpu")
     assert cfg["method"]["name"] == "clip_hand3d" and cfg["train"]["optimizer"]["name"] == "adamw"
-    assert cfg["train"]["scheduler"] == {"name": "step", "step_size": cfg["train"]["scheduler"]["step_size"], "gamma": 0.25}
+    assert cfg["train"]["scheduler"]["name"] == "step" and cfg["train"]["scheduler"]["gamma"] == 0.25
+    # two stages (section 4.2): cpu_joints trains the joint regressor, cpu starts from its last checkpoint
+    joints = load_config("clip_hand3d/cpu_joints")["method"]
+    assert joints.pop("pretrain_joints") and joints.pop("init_weights") is None and joints.pop("consistency") is False
+    full = dict(cfg["method"])
+    assert full.pop("init_weights") == "runs/clip_hand3d_cpu_joints/checkpoints/last.pt" and full.pop("consistency")
+    assert {k: v for k, v in full.items() if v is not None} == {k: v for k, v in joints.items() if v is not None}
+    assert full["depth_range_mm"] >= 340  # the renders' +-170 mm wrist-relative depth fits the lixel bins
 
 
 def test_imagenet_weights_load_once_at_the_first_training_step(tmp_path):
@@ -191,3 +198,39 @@ def test_two_stages_joint_pretraining_then_init_weights(tmp_path):
     stage2.training_step(template_batch(2))
     assert torch.equal(stage2.lixel.conv_z[-1].weight, stage1.lixel.conv_z[-1].weight)
     assert bool(stage2.pretrained_loaded)
+
+
+def test_clip_warmup_ramps_the_weight_and_detach_keeps_the_gradient_off_the_joint_regressor():
+    torch.manual_seed(0)
+    model = build("clip_hand3d", contrastive_batch=0, clip_warmup_steps=4, clip_detach_steps=2, consistency=False,
+                  mesh_attention_max_nodes=200, **TINY)
+    model.weights = (0.0, 0.0, 0.0, 0.1)  # the CLIP term alone
+    batch = template_batch(3)
+    seen = []
+    for step in range(5):
+        model.zero_grad()
+        terms = model.training_step(batch)
+        assert terms["loss"].item() == pytest.approx(0.1 * min(1.0, step / 4) * terms["loss_clip"].item(), rel=1e-5)
+        if step in (1, 2):  # weight > 0: detached at step 1, flowing at step 2
+            terms["loss"].backward()
+            grad = model.lixel.conv_z[-1].weight.grad
+            seen.append(0.0 if grad is None else grad.abs().sum().item())
+            assert model.matching.pose["z"][0].weight.grad.abs().sum() > 0  # the projection learns either way
+    assert seen[0] == 0.0 and seen[1] > 0
+    assert int(model.clip_steps) == 5 and model.clip_weight() == pytest.approx(0.1)
+    with torch.no_grad():
+        model.eval().training_step(batch)  # evaluation and stage 1 do not count
+    stage1 = build("clip_hand3d", pretrain_joints=True, clip_loss=False, **TINY)
+    stage1.training_step(batch)
+    assert int(model.clip_steps) == 5 and int(stage1.clip_steps) == 0
+
+
+def test_init_weights_missing_file_and_checkpoints_without_the_step_count(tmp_path):
+    from handclip.engine.checkpoint import load_weights
+
+    model = build("clip_hand3d", clip_loss=False, init_weights=str(tmp_path / "stage1.pt"), **TINY)
+    with pytest.raises(FileNotFoundError, match="stage1.pt.*clip_hand3d/cpu_joints"):
+        model.training_step(template_batch(2))
+    old = {k: v for k, v in build("clip_hand3d", clip_loss=False, **TINY).state_dict().items() if k != "clip_steps"}
+    load_weights(model, old, "old.pt")  # written before the warm-up existed: loads, count at 0
+    assert int(model.clip_steps) == 0

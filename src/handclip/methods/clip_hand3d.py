@@ -4,19 +4,25 @@ Images of another size than input_size are resized inside (crop intrinsics and u
 Units inside: joints in lixel bins (the joint loss compares bins divided by bin counts, so every axis
 spans [0, 1]); vertices wrist-relative in mm divided by `depth_range_mm` (the same normalisation as
 the lixel depth axis). predict() returns mm: the wrist's absolute depth, unobservable from a crop, is
-solved so that the back-projected middle MCP-PIP bone is `ref_bone_mm` long (default: the template's).
+solved so that the back-projected skeleton's 20 bones best fit the template's (least squares), the
+template scaled so its middle MCP-PIP bone is `ref_bone_mm` long (default: as it is).
 The frozen CLIP text tower is held outside the module tree, so checkpoints carry no CLIP weights; it and
 the ImageNet weights (`pretrained`) load on the first training step only (a persistent flag keeps a
 resumed run from loading them again), so inference, export and benchmarks need neither.
 Two stages (section 4.2): `pretrain_joints=true` trains the encoder and the joint uvd regressor alone
 (joint loss only); `init_weights=<checkpoint>` then starts the end-to-end run from that stage's weights
 (loaded at the first training step in place of the ImageNet ones, under the same flag).
+CLIP warm-up (ours, docs/clip_hand3d.md): at the start the CLIP term's gradient is two orders above the
+joint loss's and swamps the depth head; `clip_detach_steps` keeps it off the joint regressor (the text
+side and projections still learn) and `clip_warmup_steps` ramps its weight from 0, both counted in
+end-to-end steps (the persistent `clip_steps`; stage 1 does not count).
 """
 
 from __future__ import annotations
 
 import math
 from functools import lru_cache
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -26,10 +32,10 @@ from handclip.methods import register
 from handclip.methods.base import Method
 from handclip.geometry import uvd_to_xyz
 from handclip.losses import clip_hand3d as losses
-from handclip.models.lixel import LixelCodec, LixelHead, root_depth_from_bone
+from handclip.models.lixel import LixelCodec, LixelHead, root_depth_from_bones
 from handclip.models.mesh_regressor import MeshRegressor
 from handclip.models.resnet import ResNetEncoder
-from handclip.skeleton import MIDDLE_MCP, MIDDLE_PIP, NUM_JOINTS
+from handclip.skeleton import BONES, MIDDLE_MCP, MIDDLE_PIP, NUM_JOINTS
 
 
 @lru_cache(maxsize=4)
@@ -81,7 +87,7 @@ class ClipHand3D(Method):
     contrastive_batch) and the release's batch-attention behaviour behind batch_attention_quirk."""
 
     def __init__(self, input_size: int = 224, backbone: str = "resnet50", pretrained: str | None = None,
-                 bins_xy: int = 32, bins_z: int = 64, depth_range_mm: float = 300.0, deconv_width: int = 256,
+                 bins_xy: int = 32, bins_z: int = 64, depth_range_mm: float = 400.0, deconv_width: int = 256,
                  num_deconv: int = 2, widths=(256, 128, 64, 32), mesh_depth: int = 1, heads: int = 4,
                  template: str = "synth", sparse_to_dense: bool = True, feature_projection: bool = True,
                  clip: str = "random-tiny", clip_width: int = 32, clip_loss: bool = True, prompt_joints: int = NUM_JOINTS,
@@ -89,13 +95,16 @@ class ClipHand3D(Method):
                  consistency: bool = True, max_rotation_deg: float = 30.0, loss_weights=(1.0, 0.05, 0.1, 0.1),
                  ref_bone_mm: float | None = None, batch_attention_quirk: bool = False,
                  mesh_attention_max_nodes: int | None = None, pretrain_joints: bool = False,
-                 init_weights: str | None = None, seed: int = 0):
+                 init_weights: str | None = None, clip_warmup_steps: int = 0, clip_detach_steps: int = 0,
+                 seed: int = 0):
         super().__init__()
         self.input_size = input_size
         self.codec = LixelCodec(input_size, bins_xy, bins_z, depth_range_mm)
         self.encoder = ResNetEncoder(backbone)
         self.pretrained, self.init_weights, self.pretrain_joints = pretrained, init_weights, pretrain_joints
         self.register_buffer("pretrained_loaded", torch.zeros((), dtype=torch.bool))
+        self.clip_warmup_steps, self.clip_detach_steps = int(clip_warmup_steps), int(clip_detach_steps)
+        self.register_buffer("clip_steps", torch.zeros((), dtype=torch.long))  # end-to-end steps taken
         ch = self.encoder.channels
         self.lixel = LixelHead(ch[4], deconv_width, bins_xy, bins_z, num_deconv)
         tmpl, hierarchy = _template_and_hierarchy(template, sparse_to_dense)
@@ -106,6 +115,9 @@ class ClipHand3D(Method):
         self.register_buffer("faces", torch.as_tensor(tmpl["faces"], dtype=torch.long), persistent=False)
         bone = np.linalg.norm(tmpl["joints"][MIDDLE_MCP] - tmpl["joints"][MIDDLE_PIP])
         self.ref_bone_mm = float(ref_bone_mm or bone)
+        parents, children = [p for p, _ in BONES], [c for _, c in BONES]
+        lengths = np.linalg.norm(tmpl["joints"][children] - tmpl["joints"][parents], axis=-1) * self.ref_bone_mm / bone
+        self.register_buffer("ref_lengths", torch.as_tensor(lengths, dtype=torch.float32), persistent=False)
         self.weights = tuple(float(w) for w in loss_weights)
         self.consistency, self.max_rotation = consistency, math.radians(max_rotation_deg)
         self.prompt_joints, self.contrastive_batch = prompt_joints, contrastive_batch
@@ -178,7 +190,23 @@ class ClipHand3D(Method):
         return self.matching(out, tokens.float(), mask)
 
     def training_step(self, batch: dict) -> dict[str, torch.Tensor]:
-        """Eq. 8: w1 (L_P + L_V) + w2 (L_N + L_E) + w3 (L_C2d + L_C3d) + w4 L_CLIP."""
+        """Eq. 8: w1 (L_P + L_V) + w2 (L_N + L_E) + w3 (L_C2d + L_C3d) + w4 L_CLIP (w4 warmed up, clip_weight)."""
+        terms, weights = self.loss_terms(batch), self.term_weights()
+        total = sum(weights[k] * v for k, v in terms.items())
+        if self.training and torch.is_grad_enabled() and not self.pretrain_joints:
+            self.clip_steps += 1
+        return {"loss": total, **{f"loss_{k}": v.detach() for k, v in terms.items()}}
+
+    def term_weights(self) -> dict[str, float]:
+        """The weight of each loss term of Eq. 8 at this step (stage 1: the joint loss alone)."""
+        w1, w2, w3, _ = self.weights
+        if self.pretrain_joints:
+            return {"joints": w1, "verts": 0.0, "normal": 0.0, "edge": 0.0, "c2d": 0.0, "c3d": 0.0, "clip": 0.0}
+        return {"joints": w1, "verts": w1, "normal": w2, "edge": w2, "c2d": w3, "c3d": w3, "clip": self.clip_weight()}
+
+    def loss_terms(self, batch: dict) -> dict[str, torch.Tensor]:
+        """The unweighted terms of Eq. 8 (joints, verts, normal, edge, c2d, c3d, clip) with their graphs;
+        switched-off terms are zero. The first call of a run loads its initial weights."""
         if (self.init_weights or self.pretrained) and not bool(self.pretrained_loaded):
             self._load_initial_weights()
         image, K, uv, _ = self.prepare_batch(batch)
@@ -192,7 +220,7 @@ class ClipHand3D(Method):
         zero = per_joint.new_zeros(())
         terms.update(verts=zero, normal=zero, edge=zero, c2d=zero, c3d=zero, clip=zero)
         if self.pretrain_joints:
-            return {"loss": self.weights[0] * terms["joints"], **{f"loss_{k}": v.detach() for k, v in terms.items()}}
+            return terms
         if "verts" in batch:
             gt_v = (batch["verts"].float() - xyz[:, :1]) / self.codec.depth_range
             if gt_v.shape[1] != out["verts"].shape[1]:
@@ -204,19 +232,34 @@ class ClipHand3D(Method):
         if self.consistency:
             terms["c2d"], terms["c3d"] = self._consistency(image, K, out)
         if self.matching is not None:
-            terms["clip"] = losses.clip_loss(self.logits_matrices(batch, out), self.contrastive_batch)
-        w1, w2, w3, w4 = self.weights
-        total = (w1 * (terms["joints"] + terms["verts"]) + w2 * (terms["normal"] + terms["edge"])
-                 + w3 * (terms["c2d"] + terms["c3d"]) + w4 * terms["clip"])
-        return {"loss": total, **{f"loss_{k}": v.detach() for k, v in terms.items()}}
+            pose = out
+            if int(self.clip_steps) < self.clip_detach_steps:  # the CLIP gradient stays off the joint regressor
+                pose = {k: out[k].detach() for k in ("px", "py", "pz")}
+            terms["clip"] = losses.clip_loss(self.logits_matrices(batch, pose), self.contrastive_batch)
+        return terms
+
+    def clip_weight(self) -> float:
+        """The CLIP term's weight now: w4 ramped linearly from 0 over the first `clip_warmup_steps` end-to-end steps."""
+        if self.clip_warmup_steps <= 0:
+            return self.weights[3]
+        return self.weights[3] * min(1.0, int(self.clip_steps) / self.clip_warmup_steps)
+
+    def _load_from_state_dict(self, state_dict, prefix, *args, **kwargs):
+        """Checkpoints written before the CLIP warm-up existed lack `clip_steps`: they load with the count at 0."""
+        state_dict.setdefault(prefix + "clip_steps", torch.zeros((), dtype=torch.long))
+        super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
 
     def _load_initial_weights(self) -> None:
         """The first training step's weights: a previous stage's checkpoint (`init_weights`) or ImageNet."""
         if self.init_weights:
             from handclip.engine.checkpoint import load_checkpoint, load_weights
 
+            if not Path(self.init_weights).is_file():
+                raise FileNotFoundError(f"method.init_weights {self.init_weights!r} does not exist: train the previous "
+                                        "stage first (e.g. clip_hand3d/cpu_joints) or set method.init_weights=null")
             load_weights(self, load_checkpoint(self.init_weights, map_location=self.faces.device)["model"],
                          self.init_weights)
+            self.clip_steps.zero_()  # a new run: its warm-up starts afresh
         else:
             self.encoder.load_pretrained(self.pretrained)
         self.pretrained_loaded.fill_(True)
@@ -241,7 +284,7 @@ class ClipHand3D(Method):
         image, K, _, s = self.prepare_batch(batch)
         out = self(image)
         uvd = self.codec.decode(out["uvd"])
-        xyz = uvd_to_xyz(uvd, K, root_depth_from_bone(uvd, K, self.ref_bone_mm))
+        xyz = uvd_to_xyz(uvd, K, root_depth_from_bones(uvd, K, self.ref_lengths))
         uv = (uvd[..., :2] + 0.5) / s - 0.5  # back to the batch's crop pixels
         return {"xyz": xyz - xyz[:, :1], "uv": uv, "verts": out["verts"] * self.codec.depth_range}
 
