@@ -12,7 +12,7 @@ from handclip.data.synth import domains, words
 from handclip.data.synth.backgrounds import background
 from handclip.data.synth.appearance import photograph
 from handclip.data.synth.domains import DIM_COLORS, DOMAINS, sample_style, sample_words
-from handclip.data.synth.effects import soften, vignette_and_gain
+from handclip.data.synth.effects import soften, tone, vignette_and_gain
 from handclip.data.synth.poses import frame_points, sample_intrinsics
 from handclip.data.synth.raster import Light, Material, shade
 from handclip.data.synth.scene import limb, pose_hand, visible
@@ -165,7 +165,25 @@ def test_sleeve_covers_the_arm_from_its_cuff():
     assert band[:, 1].min() >= 20 - 1e-6 and band[:, 1].max() <= 35 + 1e-6
 
 
+def test_people_leave_the_rooms_colour_dominant():
+    person = (np.array([200.0, 150.0, 120.0]), np.array([40.0, 80.0, 190.0]))  # a blue shirt
+    for word in ("red", "white", "yellow"):
+        classes = [nearest_plain(background(word, "room", np.random.default_rng([k, 5]), (48, 64), person=person))
+                   for k in range(12)]
+        assert np.mean([np.mean(c == NAMES.index(word)) for c in classes]) > 0.4, word
+    bare = background("gray", "room", np.random.default_rng(1), (48, 64))
+    with_person = background("gray", "room", np.random.default_rng(1), (48, 64), person=person)
+    changed = (np.abs(bare.astype(int) - with_person.astype(int)).sum(-1) > 30).mean()
+    assert 0.05 < changed <= 0.4  # a person is drawn, within its share of the frame (35 % plus blur)
+
+
 def test_camera_effects():
+    ramp = np.repeat(np.linspace(0, 255, 64).astype(np.uint8)[None, :, None], 3, 2)
+    curved = tone(ramp, 0.4, 1.0)
+    assert curved[0, 8, 0] < ramp[0, 8, 0] and curved[0, 56, 0] > ramp[0, 56, 0] and curved[0, 0, 0] == 0
+    assert (np.diff(curved[0, :, 0].astype(int)) >= 0).all()  # an S-curve, still monotonic
+    grey = tone(np.array([[[200, 40, 40]]], np.uint8), 0.0, 0.0)
+    assert grey[0, 0, 0] == grey[0, 0, 1] == grey[0, 0, 2]
     img = np.full((40, 60, 3), 200, np.uint8)
     v = vignette_and_gain(img, 0.5, (1.0, 1.0, 1.0))
     assert v[20, 30].mean() > 195 and v[0, 0].mean() < 0.6 * 200

@@ -16,11 +16,13 @@ import numpy as np
 from handclip.data.synth import backgrounds, effects
 from handclip.data.synth.domains import Style
 from handclip.data.synth.occluders import Mesh, sample_occluder
+from handclip.data.synth.people import shirt
 from handclip.data.synth.raster import Fragments, Light, Material, composite, image_shape, interpolate, rasterize, shade, to_linear, to_srgb8
 from handclip.data.synth.shadow import lit_fraction
-from handclip.data.synth.skin import hand_albedo
-from handclip.data.synth.sleeves import sample_sleeve, sleeve_vertices
+from handclip.data.synth.skin import arm_albedo, hand_albedo
+from handclip.data.synth.sleeves import inner_side, sample_sleeve, sleeve_vertices
 from handclip.data.synth.surfaces import colour
+from handclip.data.synth.textures import value_noise
 
 SKIN, CLOTH, OBJECT = 0, 1, 2  # surface kinds
 
@@ -75,7 +77,8 @@ def _add_limb(scene: _Scene, limb: Limb, style: Style, rng: np.random.Generator,
     """Skin of the hand and forearm, an optional sleeve or bracelet, an optional object in front."""
     tone = style.skin
     scene.add(limb.hand, limb.hand_faces, limb.hand_normals, hand_albedo(tone, rng), style.specular, SKIN, group)
-    scene.add(limb.arm, limb.arm_faces, limb.arm_normals, tone.back * 0.97, style.specular * 0.7, SKIN, group)
+    scene.add(limb.arm, limb.arm_faces, limb.arm_normals, arm_albedo(tone, inner_side(len(limb.arm))),
+              style.specular * 0.7, SKIN, group)
     if style.sleeve is not None:
         verts = sleeve_vertices(limb.arm, sample_sleeve(rng, style.bracelet), rng)
         cloth = to_linear(colour(style.sleeve, rng))
@@ -97,6 +100,18 @@ def _lit(verts, faces, group, key: np.ndarray, softness: float) -> np.ndarray:
         own = faces[(group[faces] == g).all(1)]
         lit[idx] = lit_fraction(verts[idx], remap[own], key, softness=softness)
     return lit
+
+
+def _mottle(colors: np.ndarray, pixel: np.ndarray, skin: np.ndarray, shape, amount: float,
+            rng: np.random.Generator) -> np.ndarray:
+    """Skin is never flat: scale skin fragments' colours by 1 +- amount, a random field of ~4 px cells."""
+    if amount <= 0:
+        return colors
+    h, w = shape
+    field = value_noise(rng, (h, w), max(4, w // 4))[..., 0].reshape(-1)[pixel[skin]]
+    out = colors.copy()
+    out[skin] = np.clip(colors[skin] * (1 + amount * (2 * field - 1))[:, None], 0, 255)
+    return out
 
 
 def _drop_shadow(bg: np.ndarray, covered: np.ndarray, light: Light, K: np.ndarray, depth: float,
@@ -128,8 +143,14 @@ def photograph(limbs: list[Limb], style: Style, K: np.ndarray, shape, rng: np.ra
     lit = np.ones((len(verts), len(style.light.directions)))
     lit[:, 0] = _lit(verts, faces, group, style.light.directions[0], style.softness)
     colors = to_srgb8(interpolate(frags, faces, shade(verts, normals, material, style.light, lit)))
+    surface = kind[frags.face]
+    colors = _mottle(colors, frags.pixel, surface == SKIN, (h, w), style.mottle, rng)
+    person = None
+    if style.person:
+        person = (to_srgb8(style.skin.back).astype(np.float32),
+                  colour(style.sleeve, rng) if style.sleeve and not style.bracelet else shirt(rng))
     bg = backgrounds.background(style.words["color"], style.words["background"], rng, (h, w), style.texture,
-                                style.exposure)
+                                style.exposure, person)
     bg = effects.gaussian_blur(bg, style.camera.dof)
     if style.words["background"] == "background":
         covered = np.zeros(h * w, bool)
@@ -137,7 +158,6 @@ def photograph(limbs: list[Limb], style: Style, K: np.ndarray, shape, rng: np.ra
         bg = _drop_shadow(bg, covered.reshape(h, w), style.light, K, float(np.median(verts[:, 2])), rng, style.softness)
     image, covered = composite(bg, frags, colors)
     image = effects.develop(image, style.camera, rng)
-    surface = kind[frags.face]
     mask = np.zeros(h * w, bool)
     mask[frags.pixel[surface != OBJECT]] = True
     cover = frags._replace(depth=np.where(surface == SKIN, frags.depth, 0.0))

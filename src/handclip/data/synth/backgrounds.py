@@ -2,7 +2,7 @@
 
 `background(word, context, rng, (h, w))`: context 'background' is a backdrop filling the view (the
 word's surface, surfaces.py, under an uneven light; landscapes are seen as they are), context 'room'
-a furnished room whose walls show the word (rooms.py). Rooms are drawn at half resolution and
+a furnished room whose walls show the word (rooms.py), with a person in it on request (people.py). Rooms are drawn at half resolution and
 upsampled: they sit behind the hand, out of focus, and cost a quarter as much.
 """
 
@@ -13,6 +13,7 @@ from functools import lru_cache
 import cv2
 import numpy as np
 
+from handclip.data.synth.people import draw_person
 from handclip.data.synth.rooms import room
 from handclip.data.synth.surfaces import shade, surface
 from handclip.data.synth.textures import value_noise
@@ -42,17 +43,21 @@ def falloff(rng: np.random.Generator, shape: tuple[int, int], strength: float) -
 
 
 def background(word: str, context: str, rng: np.random.Generator, shape, texture: float = 0.5,
-               gain=(1.0, 1.0, 1.0)) -> np.ndarray:
+               gain=(1.0, 1.0, 1.0), person=None) -> np.ndarray:
     """A uint8 (h, w, 3) image of colour word `word` in context 'background' or 'room'.
 
     `shape` is (h, w) or one size for a square; `texture` the chance of a strong material pattern on
-    plain colours; `gain` (3,) scales the result per channel (scene exposure and light colour).
+    plain colours; `gain` (3,) scales the result per channel (scene exposure and light colour);
+    `person` (skin sRGB, shirt sRGB) puts a person into a room (people.py).
     """
     check("color", word)
     check("background", context)
     h, w = (shape, shape) if np.isscalar(shape) else shape
     if context == "room":
-        img = cv2.resize(room(word, rng, ((h + 1) // 2, (w + 1) // 2), texture), (w, h), interpolation=cv2.INTER_LINEAR)
+        small = room(word, rng, ((h + 1) // 2, (w + 1) // 2), texture)
+        if person is not None:
+            draw_person(small, rng, *person)
+        img = cv2.resize(small, (w, h), interpolation=cv2.INTER_LINEAR)
     else:
         img = surface(word, rng, (h, w), texture)
         if word not in ("mountain", "lake"):

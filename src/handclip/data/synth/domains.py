@@ -10,8 +10,8 @@ DOMAINS, distributions in docs/renderer/README.md):
 - texture: every hand colour and every colour word, backdrops and rooms, light from anywhere in front.
 - lowlight: dim and slightly coloured light, dark scenes, sensor noise, blur, heavy JPEG.
 - harsh: hard sun- or spotlight: strong shadows, shiny highlights, clipped whites, outdoor views.
-- webcam: indoor rooms under warm light, seen by a small camera: soft, sharpened, noisy, vignetted,
-  off white balance, JPEG; sleeves common.
+- webcam: indoor rooms under warm light, often with a person in them, seen by a small camera: soft,
+  sharpened, noisy, vignetted, muted colours, off white balance, JPEG; sleeves common.
 - sleeve_clutter: cluttered rooms, a sleeve (or bracelet) on every arm, objects covering fingers.
 """
 
@@ -57,6 +57,7 @@ class Domain:
     specular: tuple[float, float]  # skin shine
     sleeve: float  # chance of a sleeve (else a bare forearm), a fifth of them bracelets
     occluder: float  # chance of an object in front of the fingers
+    person: float  # chance of a person in a room behind the hand
     defocus: tuple[float, float]  # Gaussian sigma, px at 224
     dof: tuple[float, float]  # extra background blur, px at 224
     motion: float  # chance of motion blur
@@ -66,41 +67,43 @@ class Domain:
     white_balance: float  # largest per-channel white-balance error
     vignette: tuple[float, float]
     soften: tuple[float, float]  # resolution kept (1: full)
+    contrast: tuple[float, float]  # S-shaped tone curve strength
+    saturation: tuple[float, float]
 
 
 _BASE = dict(
     hand_colors=_uniform(HAND_COLORS), colors=_uniform(COLOR_WORDS), room=0.5, texture=0.6, key=(0.4, 0.9),
     ambient=(0.08, 0.25), fill=(0.0, 0.4), spread_deg=70.0, tint=0.1, softness=(2.0, 12.0), exposure=(0.8, 1.1),
-    specular=(0.04, 0.15), sleeve=0.25, occluder=0.0, defocus=(0.0, 0.8), dof=(0.0, 2.0), motion=0.1,
+    specular=(0.04, 0.15), sleeve=0.25, occluder=0.0, person=0.2, defocus=(0.0, 0.8), dof=(0.0, 2.0), motion=0.1,
     read_noise=(0.5, 4.0), shot_noise=(0.0, 0.1), jpeg=(70, 95), white_balance=0.06, vignette=(0.0, 0.25),
-    soften=(0.75, 1.0),
+    soften=(0.75, 1.0), contrast=(0.0, 0.35), saturation=(0.8, 1.1),
 )
 DOMAINS: dict[str, Domain] = {
     "source": Domain(**_BASE | dict(
         hand_colors=_uniform(LIGHT_SKIN), colors={"green": 0.7, "white": 0.1, "gray": 0.1, "beige": 0.1}, room=0.0,
         texture=0.0, key=(0.35, 0.6), ambient=(0.08, 0.16), fill=(0.2, 0.4), spread_deg=30.0, tint=0.03,
-        softness=(6.0, 14.0), exposure=(0.8, 1.0), specular=(0.04, 0.1), sleeve=0.0, defocus=(0.0, 0.4),
+        softness=(6.0, 14.0), exposure=(0.8, 1.0), specular=(0.04, 0.1), sleeve=0.0, person=0.0, defocus=(0.0, 0.4),
         dof=(0.0, 0.0), motion=0.0, read_noise=(0.5, 2.0), shot_noise=(0.0, 0.02), jpeg=(85, 95),
-        white_balance=0.02, vignette=(0.0, 0.1), soften=(1.0, 1.0))),
+        white_balance=0.02, vignette=(0.0, 0.1), soften=(1.0, 1.0), contrast=(0.0, 0.15), saturation=(0.9, 1.0))),
     "texture": Domain(**_BASE),
     "lowlight": Domain(**_BASE | dict(
         colors=_uniform(DIM_COLORS) | {"dark": 3.0}, texture=0.4, key=(0.07, 0.28), ambient=(0.01, 0.05),
         fill=(0.0, 0.2), spread_deg=80.0, tint=0.2, softness=(4.0, 14.0), exposure=(0.2, 0.45), sleeve=0.3,
         defocus=(0.4, 1.6), motion=0.35, read_noise=(3.0, 10.0), shot_noise=(0.2, 1.0), jpeg=(30, 70),
-        white_balance=0.1, vignette=(0.1, 0.4), soften=(0.6, 1.0))),
+        white_balance=0.1, vignette=(0.1, 0.4), soften=(0.6, 1.0), contrast=(0.0, 0.2), saturation=(0.6, 0.9))),
     "harsh": Domain(**_BASE | dict(
         colors=_uniform(COLOR_WORDS) | {w: 2.0 for w in ("mountain", "lake", "sky blue", "bright", "flower")},
         room=0.3, key=(0.9, 1.6), ambient=(0.02, 0.08), fill=(0.0, 0.1), spread_deg=75.0, tint=0.06,
         softness=(0.0, 2.0), exposure=(0.9, 1.3), specular=(0.12, 0.35), defocus=(0.0, 0.5), dof=(0.0, 1.0),
         motion=0.05, read_noise=(0.5, 2.0), shot_noise=(0.0, 0.05), jpeg=(75, 95), vignette=(0.0, 0.15),
-        soften=(0.85, 1.0))),
+        soften=(0.85, 1.0), contrast=(0.2, 0.5), saturation=(0.9, 1.2))),
     "webcam": Domain(**_BASE | dict(
         colors=_uniform(COLOR_WORDS) | {"white": 3.0, "beige": 3.0, "gray": 2.0, "mountain": 0.5, "lake": 0.5},
-        room=0.9, key=(0.3, 0.6), ambient=(0.1, 0.2), fill=(0.1, 0.4), spread_deg=60.0, softness=(8.0, 16.0),
-        exposure=(0.7, 1.1), sleeve=0.6, occluder=0.1, defocus=(0.3, 1.0), dof=(0.5, 2.0), motion=0.2,
+        room=0.9, key=(0.25, 0.5), ambient=(0.08, 0.16), fill=(0.1, 0.4), spread_deg=60.0, softness=(8.0, 16.0),
+        exposure=(0.95, 1.35), sleeve=0.6, occluder=0.1, person=0.7, defocus=(0.0, 0.6), dof=(0.3, 1.5), motion=0.2,
         read_noise=(2.0, 6.0), shot_noise=(0.05, 0.4), jpeg=(45, 80), white_balance=0.15, vignette=(0.15, 0.4),
-        soften=(0.45, 0.8))),
-    "sleeve_clutter": Domain(**_BASE | dict(room=0.8, texture=0.8, sleeve=1.0, occluder=0.7)),
+        soften=(0.55, 0.9), contrast=(0.15, 0.45), saturation=(0.6, 0.85))),
+    "sleeve_clutter": Domain(**_BASE | dict(room=0.8, texture=0.8, sleeve=1.0, occluder=0.7, person=0.4)),
 }
 WARM = np.array([1.0, 0.93, 0.82])  # tungsten light relative to daylight (webcam scenes)
 
@@ -113,11 +116,13 @@ class Style(NamedTuple):
     light: Light
     softness: float  # shadow penumbra, mm
     specular: float  # skin shine
+    mottle: float  # skin colour variation at a few pixels' scale (relative)
     exposure: np.ndarray  # (3,) background gain per channel
     texture: float
     sleeve: str | None  # colour word of the sleeve, None for a bare forearm
     bracelet: bool  # the sleeve is a bracelet or watch band at the wrist
     occluder: bool
+    person: bool  # a person in the room behind the hand
     camera: Camera
 
 
@@ -171,10 +176,11 @@ def sample_style(name: str, rng: np.random.Generator, size: int) -> Style:
         defocus=u(d.defocus) * scale, dof=u(d.dof) * scale, motion=motion, read_noise=u(d.read_noise),
         shot_noise=u(d.shot_noise), jpeg=int(rng.integers(d.jpeg[0], d.jpeg[1] + 1)),
         white_balance=1 + rng.uniform(-d.white_balance, d.white_balance, 3), vignette=u(d.vignette),
-        soften=u(d.soften),
+        soften=u(d.soften), contrast=u(d.contrast), saturation=u(d.saturation),
     )
     return Style(
         words=words, skin=sample_tone(words["hand_color"], rng), light=light, softness=u(d.softness),
-        specular=u(d.specular), exposure=exposure * tint, texture=d.texture, sleeve=sleeve,
-        bracelet=sleeve is not None and rng.random() < 0.2, occluder=bool(rng.random() < d.occluder), camera=camera,
+        specular=u(d.specular), mottle=rng.uniform(0.02, 0.04), exposure=exposure * tint, texture=d.texture, sleeve=sleeve,
+        bracelet=sleeve is not None and rng.random() < 0.2, occluder=bool(rng.random() < d.occluder),
+        person=bool(words["background"] == "room" and rng.random() < d.person), camera=camera,
     )

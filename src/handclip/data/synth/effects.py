@@ -2,7 +2,8 @@
 balance, resolution loss (a webcam's soft, sharpened look) and JPEG compression.
 
 `develop(image, camera, rng)` applies a Camera's effects in the order a camera does: optics (blur,
-vignetting), sensor (noise), then processing (white balance, resampling and sharpening, JPEG).
+vignetting), sensor (noise), then processing (white balance, tone curve and saturation, resampling and
+sharpening, JPEG).
 Depth of field (the background blurred more than the hand) is applied to the background before the
 hand is painted over it: `Camera.dof`.
 """
@@ -28,6 +29,8 @@ class Camera(NamedTuple):
     white_balance: np.ndarray  # (3,) gain error per channel
     vignette: float  # darkening of the corners (0 none)
     soften: float  # resolution kept by a down- and up-sampling (1 none)
+    contrast: float = 0.0  # strength of the S-shaped tone curve (0 none)
+    saturation: float = 1.0  # colour saturation (1 unchanged, 0 grey)
 
 
 def gaussian_blur(img: np.ndarray, sigma: float) -> np.ndarray:
@@ -111,6 +114,23 @@ def soften(img: np.ndarray, keep: float) -> np.ndarray:
     return cv2.addWeighted(up, 1.6, cv2.GaussianBlur(up, (0, 0), 1.0), -0.6, 0)
 
 
+@lru_cache(maxsize=32)
+def _tone_lut(contrast: float) -> np.ndarray:
+    """A 256-entry S-shaped tone curve: x + c * x (1 - x) (2 x - 1) * 2 on [0, 1], monotonic for c <= 1."""
+    x = np.arange(256) / 255.0
+    return np.clip(255 * (x + 2 * contrast * x * (1 - x) * (2 * x - 1)) + 0.5, 0, 255).astype(np.uint8)
+
+
+def tone(img: np.ndarray, contrast: float, saturation: float) -> np.ndarray:
+    """A camera's rendering of colour: an S-shaped tone curve (more contrast) and a saturation change."""
+    if contrast > 0:
+        img = cv2.LUT(img, _tone_lut(round(contrast, 2)))
+    if abs(saturation - 1) > 1e-3:
+        grey = cv2.cvtColor(cv2.cvtColor(img, cv2.COLOR_RGB2GRAY), cv2.COLOR_GRAY2RGB)
+        img = cv2.addWeighted(img, saturation, grey, 1 - saturation, 0)
+    return img
+
+
 def develop(img: np.ndarray, camera: Camera, rng: np.random.Generator) -> np.ndarray:
     """Apply a Camera's effects to a uint8 RGB render (the background's depth of field excepted)."""
     img = gaussian_blur(img, camera.defocus)
@@ -118,6 +138,7 @@ def develop(img: np.ndarray, camera: Camera, rng: np.random.Generator) -> np.nda
     img = vignette_and_gain(img, camera.vignette, (1.0, 1.0, 1.0))
     img = sensor_noise(img, rng, camera.read_noise, camera.shot_noise)
     img = vignette_and_gain(img, 0.0, camera.white_balance)
+    img = tone(img, camera.contrast, camera.saturation)
     img = soften(img, camera.soften)
     return jpeg(img, camera.jpeg)
 

@@ -29,6 +29,8 @@ PALM_RGB = np.array([240.0, 190.0, 172.0])  # melanin-poor palm skin
 PALM_GAIN = 1.06  # palms of every tone are a little lighter (linear)
 NAIL_RGB = np.array([242.0, 212.0, 205.0])
 TONE_SIGMA, REDNESS_SIGMA = 0.06, 0.04
+TIP_REDNESS = np.array([0.06, -0.04, -0.04])  # relative albedo change on the distal phalanges
+INNER_ARM = 0.5  # the inner forearm goes this fraction of the way from the back's tone to the palm's
 
 
 class SkinTone(NamedTuple):
@@ -51,13 +53,13 @@ def sample_tone(word: str, rng: np.random.Generator) -> SkinTone:
 
 
 @lru_cache(maxsize=1)
-def skin_map() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Per-vertex (palm, crease, nail) weights of the rest hand, in [0, 1] and equal on seam duplicates.
+def skin_map() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Per-vertex (palm, crease, nail, tip) weights of the rest hand, in [0, 1] and equal on seam duplicates.
 
     Palm: how much the rest normal faces away from the back of the hand (-x). Crease: how concave the
     surface is (normal vs. the offset to the mean of the welded neighbours), a cheap stand-in for
     ambient occlusion in knuckle and palm creases. Nail: the back (joint +y) of the outer part of
-    each distal phalanx.
+    each distal phalanx. Tip: the distal phalanges, whose skin is redder (blood under thin skin).
     """
     t = load_template()
     v = t.vertices.astype(np.float64)
@@ -76,14 +78,22 @@ def skin_map() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         along = (v - base) @ axis / (axis @ axis)
         w = np.clip((n @ t.rest_world[d, :3, 1] - 0.3) / 0.3, 0, 1) * np.clip((along - 0.15) / 0.15, 0, 1) * (along < 1.1)
         nail = np.where((bone == d) | (bone == d + 1), np.maximum(nail, w), nail)
-    return np.clip(-n[:, 0], 0, 1), concave, nail[t.weld]
+    tip = np.isin(bone, (3, 4, 8, 9, 13, 14, 18, 19, 23, 24)).astype(float)
+    return np.clip(-n[:, 0], 0, 1), concave, nail[t.weld], tip[t.weld]
 
 
 def hand_albedo(tone: SkinTone, rng: np.random.Generator, crease: float = 0.3) -> np.ndarray:
     """Linear albedo (V, 3) of the template's vertices: palm, nails, darker creases, faint blotches."""
     t = load_template()
-    palm, concave, nail = skin_map()
+    palm, concave, nail, tip = skin_map()
     albedo = tone.back * (1 - palm[:, None]) + tone.palm * palm[:, None]
+    albedo = albedo * (1 + np.outer(tip, TIP_REDNESS))
     albedo = albedo * (1 - nail[:, None]) + tone.nail * nail[:, None]
     blotch = 1 + rng.normal(0, 0.04, len(palm))[t.weld]  # one value per welded vertex: no seams
     return albedo * (blotch * (1 - crease * concave))[:, None]
+
+
+def arm_albedo(tone: SkinTone, inner: np.ndarray) -> np.ndarray:
+    """Linear albedo (A, 3) of forearm vertices; `inner` (A,) in [0, 1] is how much each faces the palm's side."""
+    return tone.back + INNER_ARM * np.outer(inner, tone.palm - tone.back)
+

@@ -16,6 +16,12 @@ import numpy as np
 SIDES = 12  # vertices per forearm ring (mesh.forearm's default)
 
 
+def inner_side(n_vertices: int) -> np.ndarray:
+    """(A,) in [0, 1]: how much each forearm-tube vertex lies on the palm's side (the tube's -x, glTF axes)."""
+    angle = np.arange(n_vertices) % SIDES * 2 * np.pi / SIDES
+    return np.clip(-np.cos(angle), 0, 1)
+
+
 class Sleeve(NamedTuple):
     """A cloth tube: where it starts and ends (mm along the arm from the wrist), how far it stands off the skin."""
 
