@@ -108,6 +108,18 @@ def test_unknown_words_and_domains_list_the_known_ones():
         sample_tone("blue", np.random.default_rng(0))
 
 
+def test_fixed_style_words():
+    free = build_dataset("synth", domain="texture", n=2, size=48, seed=2)
+    fixed = build_dataset("synth", domain="texture", n=2, size=48, seed=2, style={"color": "flower", "hand_color": "black"})
+    assert fixed[1]["style"]["color"] == "flower" and fixed[1]["style"]["hand_color"] == "black"
+    assert fixed[1]["style"]["background"] == free[1]["style"]["background"]
+    assert np.array_equal(fixed[1]["xyz"], free[1]["xyz"])  # the same sample, only the fixed words change
+    with pytest.raises(ValueError, match="unknown style column 'colour'.*hand_color"):
+        build_dataset("synth", style={"colour": "red"})
+    with pytest.raises(ValueError, match="unknown color word 'teal'"):
+        build_dataset("synth_full", style={"color": "teal"})
+
+
 def test_skin_albedos_are_calibrated():
     def mean_lab(word, part):
         tones = [sample_tone(word, np.random.default_rng(k)) for k in range(200)]

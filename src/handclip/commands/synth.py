@@ -23,6 +23,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--side", choices=["right", "left", "both"], default=None,
                         help="hands of this side (default: right for crops, both for full frames)")
     parser.add_argument("--workers", type=int, default=0, help="rendering processes besides the main one")
+    parser.add_argument("--style", action="append", default=[], metavar="COLUMN=WORD",
+                        help="fix a style word instead of drawing it, e.g. --style color=flower --style "
+                             "'hand_color=dark brown' (columns hand_color, color, background; DG-CLIP's words)")
 
 
 def run(args) -> int:
@@ -33,18 +36,26 @@ def run(args) -> int:
     from handclip.data.synth.export import ANNOTATIONS, CONTACT_SHEET, export
     from handclip.errors import UserError
 
+    style = {}
+    for item in args.style:
+        column, sep, word = item.partition("=")
+        if not sep:
+            raise UserError(f"--style {item!r}: give COLUMN=WORD, e.g. --style color=flower")
+        style[column.strip()] = word.strip()
+    try:  # the export records z-buffer visibility; readers choose valid="all" (default) or "visible"
+        if args.frame == "full":
+            dataset = SynthFrames(domain=args.domain, n=args.n, width=args.size or 480, seed=args.seed,
+                                  side=args.side or "both", valid="visible", style=style)
+        else:
+            dataset = SynthHands(domain=args.domain, n=args.n, size=args.size or 224, seed=args.seed,
+                                 side=args.side or "right", valid="visible", style=style)
+    except (KeyError, ValueError) as e:  # unknown domain or style word: the message lists the known ones
+        raise UserError(str(e).strip('"')) from None
     out = preflight.out_folder(args.out)
     if (out / ANNOTATIONS).exists():
         raise UserError(f"--out {out}: already holds a rendered set ({ANNOTATIONS}); give another --out or delete "
                         f"the folder first")
     preflight.at_least(args.workers, 0, "--workers")
-    # the export records z-buffer visibility; readers choose valid="all" (default) or "visible"
-    if args.frame == "full":
-        dataset = SynthFrames(domain=args.domain, n=args.n, width=args.size or 480, seed=args.seed,
-                              side=args.side or "both", valid="visible")
-    else:
-        dataset = SynthHands(domain=args.domain, n=args.n, size=args.size or 224, seed=args.seed,
-                             side=args.side or "right", valid="visible")
     path = export(dataset, args.out, workers=args.workers)
     print(f"wrote {args.n} images, {path} and {path.parent / CONTACT_SHEET}")
     return 0

@@ -18,6 +18,7 @@ import numpy as np
 import torch
 
 from handclip.data import register
+from handclip.data.synth.domains import check_words
 from handclip.data.synth.domains import get as get_domain
 from handclip.data.synth.scene import render_sample
 from handclip.skeleton import mirror_image, mirror_K, mirror_uv, mirror_xyz
@@ -46,8 +47,9 @@ class SynthHands(torch.utils.data.Dataset):
     """n rendered hands of one named domain (handclip.data.synth.domains), size x size RGB crops."""
 
     def __init__(self, domain: str = "source", n: int = 1000, size: int = 256, seed: int = 0, side: str = "right",
-                 mask: bool = False, valid: str = "all"):
+                 mask: bool = False, valid: str = "all", style: dict | None = None):
         get_domain(domain)  # unknown names fail here, not in a worker
+        self.style = check_words(style)  # fixed style words, e.g. {'color': 'flower'}; others are drawn
         if side not in SIDES:
             raise ValueError(f"synth: side must be one of {SIDES}, got {side!r}")
         if valid not in VALID:
@@ -71,7 +73,7 @@ class SynthHands(torch.utils.data.Dataset):
         """Sample `index` as a camera saw it: a left-hand image and labels for left hands."""
         if not 0 <= index < self.n:
             raise IndexError(f"synth: index {index} out of range [0, {self.n})")
-        r = render_sample(self.domain, np.random.default_rng([self.seed, self._key, index]), self.size)
+        r = render_sample(self.domain, np.random.default_rng([self.seed, self._key, index]), self.size, style=self.style)
         sample = {
             "image": r["image"], "K": r["K"], "xyz": r["xyz"], "uv": r["uv"],
             "valid": r["valid"] if self.valid == "visible" else np.ones(21, bool),
@@ -89,6 +91,6 @@ class SynthHands(torch.utils.data.Dataset):
 
 @register("synth")
 def build_synth(domain: str = "source", n: int = 1000, size: int = 256, seed: int = 0, side: str = "right",
-                mask: bool = False, valid: str = "all") -> SynthHands:
-    """Factory of build_dataset('synth', ...)."""
-    return SynthHands(domain=domain, n=n, size=size, seed=seed, side=side, mask=mask, valid=valid)
+                mask: bool = False, valid: str = "all", style: dict | None = None) -> SynthHands:
+    """Factory of build_dataset('synth', ...); `style` fixes style words, e.g. {'color': 'flower'}."""
+    return SynthHands(domain=domain, n=n, size=size, seed=seed, side=side, mask=mask, valid=valid, style=style)

@@ -26,7 +26,7 @@ from handclip.data.synth.effects import Camera
 from handclip.data.synth.raster import Light
 from handclip.data.synth.skin import SkinTone, sample_tone
 from handclip.data.synth.surfaces import PLAIN_RGB
-from handclip.data.synth.words import COLOR_WORDS, HAND_COLORS
+from handclip.data.synth.words import COLOR_WORDS, HAND_COLORS, check
 
 LIGHT_SKIN = ("white", "peach", "light beige")
 # colour words that dimming leaves true (a dim yellow wall looks olive, a dim white one gray)
@@ -146,18 +146,29 @@ def _towards(rng: np.random.Generator, max_deg: float) -> np.ndarray:
     return d / np.linalg.norm(d)
 
 
-def sample_words(name: str, rng: np.random.Generator) -> dict:
-    """The style words of one sample of domain `name`."""
+def check_words(fixed: dict | None) -> dict:
+    """Words fixed by the user, {column: word}; an unknown column or word raises, listing the known ones."""
+    fixed = dict(fixed or {})
+    for key, word in fixed.items():
+        check(key, word)
+    return fixed
+
+
+def sample_words(name: str, rng: np.random.Generator, fixed: dict | None = None) -> dict:
+    """The style words of one sample of domain `name`; words in `fixed` replace the drawn ones (the draw
+    still happens, so the rest of the sample is the same with or without them)."""
     d = get(name)
-    return {"hand_color": _pick(d.hand_colors, rng), "color": _pick(d.colors, rng),
-            "background": "room" if rng.random() < d.room else "background"}
+    drawn = {"hand_color": _pick(d.hand_colors, rng), "color": _pick(d.colors, rng),
+             "background": "room" if rng.random() < d.room else "background"}
+    return drawn | check_words(fixed)
 
 
-def sample_style(name: str, rng: np.random.Generator, size: int) -> Style:
-    """Draw one style of domain `name` (size scales the blurs: their ranges are px at 224)."""
+def sample_style(name: str, rng: np.random.Generator, size: int, fixed: dict | None = None) -> Style:
+    """Draw one style of domain `name` (size scales the blurs: their ranges are px at 224), with the
+    words of `fixed` (e.g. {'color': 'flower'}) instead of drawn ones."""
     d = get(name)
     u = lambda r: rng.uniform(*r)  # noqa: E731
-    words = sample_words(name, rng)
+    words = sample_words(name, rng, fixed)
     key = _towards(rng, d.spread_deg)
     fill = key * np.array([-1.0, -1.0, 1.0])  # mirrored across the view axis, still in front
     tint = 1 + rng.uniform(-d.tint, d.tint, 3)

@@ -81,10 +81,11 @@ def place(posed: PosedHand, K: np.ndarray, width: int, height: int, fraction: fl
 
 
 def render_frame(domain: str, rng: np.random.Generator, width: int = 480, height: int | None = None,
-                 side: str = "both") -> dict:
+                 side: str = "both", style: dict | None = None) -> dict:
     """A full frame: image (h, w, 3), mask, K, style and 'hands', each {'side', 'box', 'xyz', 'uv', 'valid'}.
 
-    `side`: 'right' or 'left' for hands of that side only, 'both' to draw each hand's side.
+    `side`: 'right' or 'left' for hands of that side only, 'both' to draw each hand's side; `style`
+    fixes style words ({'color': 'flower'}).
     """
     height = height or round(width * 3 / 4)
     if not (WIDTHS[0] <= width <= WIDTHS[1] and WIDTHS[0] // 2 <= height <= WIDTHS[1]):
@@ -111,7 +112,7 @@ def render_frame(domain: str, rng: np.random.Generator, width: int = 480, height
             placed.append(at)
             boxes.append(hand_box(at, K))
             kept.append(s)
-    style = sample_style(domain, rng, width)
+    style = sample_style(domain, rng, width, style)
     shot = photograph([limb(p, mirrored=s == "left") for p, s in zip(placed, kept)], style, K, (height, width), rng)
     hands = []
     for p, s, box in zip(placed, kept, boxes):

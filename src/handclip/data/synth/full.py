@@ -16,6 +16,7 @@ import torch
 
 from handclip.data import register
 from handclip.data.synth.dataset import SIDES, VALID
+from handclip.data.synth.domains import check_words
 from handclip.data.synth.domains import get as get_domain
 from handclip.data.synth.frame import WIDTHS, render_frame
 
@@ -26,8 +27,9 @@ class SynthFrames(torch.utils.data.Dataset):
     frame = "full"
 
     def __init__(self, domain: str = "texture", n: int = 1000, width: int = 480, height: int | None = None, seed: int = 0,
-                 side: str = "both", mask: bool = False, valid: str = "visible"):
+                 side: str = "both", mask: bool = False, valid: str = "visible", style: dict | None = None):
         get_domain(domain)  # unknown names fail here, not in a worker
+        self.style = check_words(style)
         if side not in SIDES:
             raise ValueError(f"synth_full: side must be one of {SIDES}, got {side!r}")
         if valid not in VALID:
@@ -47,7 +49,8 @@ class SynthFrames(torch.utils.data.Dataset):
         """Frame `index` as the camera saw it (what the export writes)."""
         if not 0 <= index < self.n:
             raise IndexError(f"synth_full: index {index} out of range [0, {self.n})")
-        r = render_frame(self.domain, np.random.default_rng([self.seed, self._key, index]), self.size, self.height, self.side)
+        r = render_frame(self.domain, np.random.default_rng([self.seed, self._key, index]), self.size, self.height, self.side,
+                         self.style)
         if self.valid == "all":
             for hand in r["hands"]:
                 hand["valid"] = np.ones(21, bool)
@@ -62,6 +65,7 @@ class SynthFrames(torch.utils.data.Dataset):
 
 @register("synth_full")
 def build_synth_full(domain: str = "texture", n: int = 1000, width: int = 480, height: int | None = None, seed: int = 0,
-                     side: str = "both", mask: bool = False, valid: str = "visible") -> SynthFrames:
-    """Factory of build_dataset('synth_full', ...)."""
-    return SynthFrames(domain=domain, n=n, width=width, height=height, seed=seed, side=side, mask=mask, valid=valid)
+                     side: str = "both", mask: bool = False, valid: str = "visible", style: dict | None = None) -> SynthFrames:
+    """Factory of build_dataset('synth_full', ...); `style` fixes style words, e.g. {'color': 'flower'}."""
+    return SynthFrames(domain=domain, n=n, width=width, height=height, seed=seed, side=side, mask=mask, valid=valid,
+                       style=style)

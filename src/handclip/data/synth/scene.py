@@ -91,15 +91,16 @@ def limb(posed: PosedHand, mirrored: bool = False) -> Limb:
                 posed.arm_normals, posed.joints)
 
 
-def render_sample(domain: str, rng: np.random.Generator, size: int = 224, restyle=None) -> dict:
+def render_sample(domain: str, rng: np.random.Generator, size: int = 224, restyle=None, style: dict | None = None) -> dict:
     """A right-hand sample: image, mask (hand+forearm), K, xyz, uv, verts, valid, style.
 
-    `restyle` (optional) maps the drawn domains.Style to the one rendered (benchmarks switch features off)."""
+    `style` fixes style words ({'color': 'flower'}); `restyle` (optional) maps the drawn domains.Style
+    to the one rendered (benchmarks switch features off)."""
     posed = pose_hand(rng)
     K = sample_intrinsics(rng, size)
     posed = posed.moved(frame_points(posed.hand, K, size, rng.uniform(*FILL), rng.normal(0, 0.04, 2)))
-    style = sample_style(domain, rng, size)
-    style = restyle(style) if restyle else style
+    drawn = sample_style(domain, rng, size, style)
+    style = restyle(drawn) if restyle else drawn
     shot = photograph([limb(posed)], style, K, size, rng)
     joints = posed.joints
     uv = joints[:, :2] / joints[:, 2:] * K[[0, 1], [0, 1]] + K[:2, 2]
