@@ -26,3 +26,13 @@ def _private_feature_cache(tmp_path_factory):
     patch.setenv("HANDCLIP_CACHE", str(tmp_path_factory.mktemp("handclip_cache")))
     yield
     patch.undo()
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _empty_model_zoo(tmp_path_factory):
+    """HANDCLIP_ZOO points at an empty folder: no test picks up the package's shipped models (a shipped hand
+    detector would change what predict does on whole images); tests of the shipped zoo name PACKAGE_ZOO."""
+    patch = pytest.MonkeyPatch()
+    patch.setenv("HANDCLIP_ZOO", str(tmp_path_factory.mktemp("empty_zoo")))
+    yield
+    patch.undo()

@@ -23,6 +23,7 @@ DATASETS = Registry(
         "synth_cache": "handclip.data.synth",
         "synth_full": "handclip.data.synth",
         "synth_full_folder": "handclip.data.synth",
+        "synth_full_cache": "handclip.data.frames_cache",
         "freihand": "handclip.data.freihand",
         "rhd": "handclip.data.rhd",
         "stb": "handclip.data.stb",

@@ -1,4 +1,4 @@
-"""Registry of trainable methods (DG-CLIP, its baselines, CLIP-Hand3D).
+"""Registry of trainable methods (DG-CLIP, its baselines, CLIP-Hand3D, the hand detector).
 
 A method module registers a factory with @register("name"); the engine builds it from the
 `method:` block of a config via build(name, **kwargs). See handclip.methods.base.Method.
@@ -16,6 +16,7 @@ METHODS = Registry(
         "dg_clip_baseline": "handclip.methods.dg_clip",
         "clip_hand3d": "handclip.methods.clip_hand3d",
         "mean_pose": "handclip.methods.mean_pose",
+        "hand_detector": "handclip.methods.hand_detector",
     },
 )
 register = METHODS.register

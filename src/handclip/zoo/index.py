@@ -24,6 +24,7 @@ NAME_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
 MAX_MODEL_BYTES = 8_000_000  # per weights file (issue 12: each <= 8 MB)
 MAX_ZOO_BYTES = 25_000_000  # all weights files together
 PATH_SUFFIXES = (".pt", ".pth", ".safetensors")  # an argument ending so is a file, never a model name
+DETECTOR_METHODS = ("hand_detector",)  # methods whose models find hands rather than pose them
 
 
 class ZooError(CheckpointError):
@@ -78,9 +79,14 @@ def find(name: str, zoo: str | Path | None = None) -> dict:
                    f"{', '.join(m['name'] for m in models)} (handclip models lists them)")
 
 
+def is_detector(entry: dict) -> bool:
+    """Whether a zoo entry is a hand detector (found by `predict` itself, never the default pose model)."""
+    return entry.get("method") in DETECTOR_METHODS
+
+
 def default_name(zoo: str | Path | None = None) -> str:
-    """The name of the model flagged default in zoo.json."""
-    models = read_index(zoo)["models"]
+    """The name of the pose model flagged default in zoo.json."""
+    models = [m for m in read_index(zoo)["models"] if not is_detector(m)]
     if not models:
         raise ZooError(_none_shipped(zoo_dir(zoo)))
     defaults = [m["name"] for m in models if m.get("default")]
@@ -88,6 +94,15 @@ def default_name(zoo: str | Path | None = None) -> str:
         raise ZooError(f"{zoo_dir(zoo) / INDEX}: {len(defaults)} models flagged default, expected one; "
                        f"give a model name: {', '.join(m['name'] for m in models)}")
     return defaults[0]
+
+
+def default_detector(zoo: str | Path | None = None) -> str | None:
+    """The name of the shipped hand detector, None when none is shipped; several need a name (ZooError)."""
+    names = [m["name"] for m in read_index(zoo)["models"] if is_detector(m)]
+    if len(names) > 1:
+        raise ZooError(f"{zoo_dir(zoo) / INDEX}: {len(names)} hand detectors are shipped; choose one with "
+                       f"--detector NAME: {', '.join(names)}")
+    return names[0] if names else None
 
 
 def sha256(path: str | Path) -> str:

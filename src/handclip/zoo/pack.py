@@ -12,7 +12,7 @@ from handclip.atomic import write_atomic
 from handclip.engine.checkpoint import build_method, config_of, load_checkpoint, load_weights
 from handclip.engine.config import save_config
 from handclip.zoo.card import render_card
-from handclip.zoo.index import NAME_PATTERN, ZooError, read_index, write_index, zoo_dir
+from handclip.zoo.index import NAME_PATTERN, ZooError, is_detector, read_index, write_index, zoo_dir
 from handclip.zoo.weights import FP16_TOLERANCE, choose_dtype, count_parameters, serialize_weights, weight_tensors
 
 
@@ -39,9 +39,10 @@ def pack(checkpoint, name: str, method: str | None = None, zoo=None, card_templa
     """Convert a training checkpoint into zoo model `name`; returns its index entry.
 
     method: the expected method name (checked against the checkpoint's config). metrics: summary.json files of
-    handclip eval. default: make it the model `handclip predict` uses without --checkpoint (the first model
-    packed into a zoo without a default becomes it too). force: replace an existing model of that name; its
-    card, edited by hand, is kept (delete it to get a fresh skeleton).
+    handclip eval. default: make it the model `handclip predict` uses without --checkpoint (the first pose model
+    packed into a zoo without a default becomes it too; a hand detector never does: predict finds it by its
+    method). force: replace an existing model of that name; its card, edited by hand, is kept (delete it to
+    get a fresh skeleton).
     """
     if not NAME_PATTERN.match(name):
         raise ZooError(f"model name {name!r} must be lower-case letters, digits, '_' or '-'")
@@ -61,6 +62,10 @@ def pack(checkpoint, name: str, method: str | None = None, zoo=None, card_templa
     if method and method != method_name:
         raise ZooError(f"{checkpoint}: trained method is {method_name!r}, not {method!r}")
 
+    detector = is_detector({"method": method_name})
+    if detector and default:
+        raise ZooError(f"{checkpoint}: a hand detector is never the default model; predict finds the shipped "
+                       f"detector by itself (drop --default)")
     dtype, diff = choose_dtype(model, tolerance)
     data = serialize_weights(weight_tensors(model, getattr(torch, dtype)), {"handclip_method": method_name, "dtype": dtype})
     others = [m for m in index["models"] if m["name"] != name]
@@ -69,7 +74,7 @@ def pack(checkpoint, name: str, method: str | None = None, zoo=None, card_templa
         "bytes": len(data), "sha256": hashlib.sha256(data).hexdigest(), "fp16_max_abs_diff": diff,
         "source": {"checkpoint": str(checkpoint), "step": state.get("step"), "epoch": state.get("epoch")},
         "metrics": read_metrics(metrics),
-        "default": bool(default or not any(m.get("default") for m in others)),
+        "default": not detector and bool(default or not any(m.get("default") for m in others)),
     }
     card = folder / files["card"]
     card_text = None if card.exists() else render_card(

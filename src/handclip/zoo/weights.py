@@ -47,7 +47,10 @@ def parity_images(size: int, count: int = PARITY_IMAGES) -> list[np.ndarray]:
 
 
 def max_output_difference(method, other, images: list[np.ndarray]) -> float:
-    """Largest absolute difference between two methods' predictions (xyz, uv, verts) on `images`."""
+    """Largest absolute difference between two methods' predictions (xyz, uv, verts) on `images`; a method
+    that is not a pose model (a hand detector) measures it itself with `output_difference`."""
+    if hasattr(method, "output_difference"):
+        return float(method.output_difference(other, images))
     from handclip.api import Predictor
 
     ours = Predictor(method, device="cpu").predict(images)

@@ -61,6 +61,48 @@ def split_counts(domains: dict, n: int) -> dict[str, int]:
     return {k: int(c) for k, c in zip(names, counts)}
 
 
+def cache_folder(root, meta: dict, label: str, kind: str, name: str) -> tuple[Path, bool]:
+    """The folder of the cache `meta` describes, created, and whether it already holds that cache complete:
+    `root`, or (None) $HANDCLIP_CACHE (or ~/.cache/handclip)/`kind`/`name`-<hash of meta>. A folder holding a
+    cache of other settings, or other files, is refused; `label` names the dataset in the errors."""
+    if root is None:
+        key = hashlib.sha256(json.dumps(meta, sort_keys=True).encode()).hexdigest()[:12]
+        root = default_cache_dir() / kind / f"{name}-{key}"
+    root = Path(root).expanduser()
+    if (root / "meta.json").exists():
+        old = json.loads((root / "meta.json").read_text())
+        if old == meta:
+            return root, True
+        raise FileExistsError(f"{label}: {root} holds a cache of other settings ({_diff(old, meta)}); "
+                              f"give another root, or delete that folder to re-render")
+    if root.exists() and any(root.iterdir()):
+        raise FileExistsError(f"{label}: {root} exists and is not an unfinished cache; give an empty or new folder")
+    root.mkdir(parents=True, exist_ok=True)
+    return root, False
+
+
+def rendered(worker, jobs: list, workers: int, desc: str):
+    """worker(job) of every job, in any order, with tqdm; in `workers` processes when more than one."""
+    ctx = mp.get_context("fork" if "fork" in mp.get_all_start_methods() else "spawn")
+    pool = ctx.Pool(workers) if workers > 1 else None
+    try:
+        yield from tqdm(pool.imap_unordered(worker, jobs, chunksize=16) if pool else map(worker, jobs),
+                        total=len(jobs), desc=desc, unit="img")
+    finally:
+        if pool:
+            pool.terminate()
+
+
+def read_cache(root: Path, fmt: str, labels: str) -> tuple[dict, np.ndarray, dict]:
+    """(meta, images.npy by memory map, the arrays of the `labels` .npz) of a complete cache of format `fmt`."""
+    meta = json.loads((root / "meta.json").read_text())
+    if meta.get("format") != fmt:
+        raise MalformedDataError(f"{root / 'meta.json'}: not a {fmt} cache")
+    with np.load(root / labels) as z:
+        arrays = {k: z[k] for k in z.files}
+    return meta, np.load(root / "images.npy", mmap_mode="r"), arrays
+
+
 def _render(job: tuple) -> tuple[int, dict]:
     """Worker: render sample `index` of one domain (right-hand view)."""
     slot, domain, count, size, seed, index = job
@@ -75,19 +117,9 @@ def build_cache(root, domains: dict, n: int, size: int, seed: int = 0, verts: bo
     counts = split_counts(domains, n)
     meta = {"format": FORMAT, "domains": counts, "n": int(n), "size": int(size), "seed": int(seed),
             "verts": bool(verts), "renderer": renderer_fingerprint()}
-    if root is None:
-        key = hashlib.sha256(json.dumps(meta, sort_keys=True).encode()).hexdigest()[:12]
-        root = default_cache_dir() / "synth" / f"{'+'.join(counts)}-{n}-{size}px-{key}"
-    root = Path(root).expanduser()
-    if (root / "meta.json").exists():
-        old = json.loads((root / "meta.json").read_text())
-        if old == meta:
-            return root
-        raise FileExistsError(f"synth_cache: {root} holds a cache of other settings ({_diff(old, meta)}); "
-                              f"give another root, or delete that folder to re-render")
-    if root.exists() and any(root.iterdir()):
-        raise FileExistsError(f"synth_cache: {root} exists and is not an unfinished cache; give an empty or new folder")
-    root.mkdir(parents=True, exist_ok=True)
+    root, complete = cache_folder(root, meta, "synth_cache", "synth", f"{'+'.join(counts)}-{n}-{size}px")
+    if complete:
+        return root
     images = np.lib.format.open_memmap(root / "images.partial.npy", "w+", np.uint8, (n, size, size, 3))
     K, xyz, valid = np.zeros((n, 3, 3), np.float32), np.zeros((n, 21, 3), np.float32), np.zeros((n, 21), bool)
     dom = np.zeros(n, np.int16)
@@ -98,19 +130,12 @@ def build_cache(root, domains: dict, n: int, size: int, seed: int = 0, verts: bo
             dom[slot] = d
             slot += 1
     vbuf = None
-    ctx = mp.get_context("fork" if "fork" in mp.get_all_start_methods() else "spawn")
-    pool = ctx.Pool(workers) if workers > 1 else None
-    results = pool.imap_unordered(_render, jobs, chunksize=16) if pool else map(_render, jobs)
-    try:
-        for slot, s in tqdm(results, total=n, desc=f"render cache {root.name}", unit="img"):
-            images[slot], K[slot], xyz[slot], valid[slot] = s["image"], s["K"], s["xyz"], s["valid"]
-            if verts:
-                if vbuf is None:
-                    vbuf = np.lib.format.open_memmap(root / "verts.partial.npy", "w+", np.float16, (n,) + s["verts"].shape)
-                vbuf[slot] = s["verts"]
-    finally:
-        if pool:
-            pool.terminate()
+    for slot, s in rendered(_render, jobs, workers, f"render cache {root.name}"):
+        images[slot], K[slot], xyz[slot], valid[slot] = s["image"], s["K"], s["xyz"], s["valid"]
+        if verts:
+            if vbuf is None:
+                vbuf = np.lib.format.open_memmap(root / "verts.partial.npy", "w+", np.float16, (n,) + s["verts"].shape)
+            vbuf[slot] = s["verts"]
     images.flush()
     np.savez(root / "labels.npz", K=K, xyz=xyz, valid=valid, domain=dom)
     (root / "images.partial.npy").rename(root / "images.npy")
@@ -135,13 +160,8 @@ class SynthCache(HandReader):
                  verts: bool = False, workers: int = 2, augment=None):
         super().__init__(size=size, crop="full", augment=augment)
         self.root = build_cache(root, domains, n, render_size, seed, verts, workers)
-        self.meta = json.loads((self.root / "meta.json").read_text())
-        if self.meta.get("format") != FORMAT:
-            raise MalformedDataError(f"{self.root / 'meta.json'}: not a {FORMAT} cache")
+        self.meta, self.images, self.labels = read_cache(self.root, FORMAT, "labels.npz")
         self.domain_names = list(self.meta["domains"])
-        self.images = np.load(self.root / "images.npy", mmap_mode="r")
-        with np.load(self.root / "labels.npz") as z:
-            self.labels = {k: z[k] for k in z.files}
         self.verts = np.load(self.root / "verts.npy", mmap_mode="r") if verts else None
 
     def __len__(self) -> int:
