@@ -1,0 +1,76 @@
+"""Scoring a hand detector: matching labels to detections, the precision/recall curve and AP on hand-computed
+cases, and `handclip eval-detector` writing its JSON and figure for a folder of labelled photos."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from handclip import cli
+from handclip.detection.evaluate import match_image, precision_recall, summarise
+from handclip.engine.checkpoint import save_checkpoint
+from handclip.methods import build
+
+torch.set_num_threads(1)
+
+
+def det(box, score, side="right") -> dict:
+    return {"box": box, "score": score, "side": side}
+
+
+def test_match_uses_the_best_overlap_above_min_score_and_judges_its_side():
+    label = {"box": [0, 0, 10, 10], "side": "left"}
+    dets = [det([0, 0, 10, 10], 0.2, "left"), det([5, 0, 10, 10], 0.9, "right")]
+    [low] = match_image([label], dets, min_score=0.1)  # the exact box wins: IoU 1
+    assert low == {"iou": 1.0, "found": True, "sided": True, "side_ok": True, "score": 0.2}
+    [high] = match_image([label], dets, min_score=0.5)  # only the shifted box is left: IoU 50 / 150
+    assert high["iou"] == pytest.approx(1 / 3) and not high["found"] and high["side_ok"] is None
+    [none] = match_image([{"box": [0, 0, 10, 10], "side": None}], [], 0.3)
+    assert none["iou"] == 0.0 and not none["found"] and not none["sided"]
+
+
+def test_precision_recall_by_hand():
+    labels = [[{"box": [0, 0, 10, 10]}], [{"box": [50, 50, 20, 20]}], []]
+    found = [[det([0, 0, 10, 10], 0.9), det([1, 0, 10, 10], 0.8)],  # the second repeats a matched hand: false
+             [det([0, 0, 5, 5], 0.7)], [det([3, 3, 4, 4], 0.6)]]  # image 2 misses; image 3 has no hand
+    curve = precision_recall(labels, found)
+    assert curve["score"] == [0.9, 0.8, 0.7, 0.6]
+    assert curve["precision"] == pytest.approx([1, 0.5, 1 / 3, 0.25], abs=1e-4)
+    assert curve["recall"] == [0.5, 0.5, 0.5, 0.5] and curve["ap"] == pytest.approx(0.5)
+    matches = [match_image(ls, ds, 0.75) for ls, ds in zip(labels, found)]
+    s = summarise(matches, curve, 0.75)
+    assert s["hands"] == 2 and s["found"] == 0.5 and s["precision_at_min_score"] == 0.5 and s["recall_at_min_score"] == 0.5
+    assert "side_correct" not in s  # no label gives a side
+
+
+def test_side_accuracy_counts_missed_hands_as_wrong():
+    labels = [[{"box": [0, 0, 10, 10], "side": "left"}], [{"box": [0, 0, 10, 10], "side": "right"}],
+              [{"box": [0, 0, 10, 10], "side": "right"}]]
+    found = [[det([0, 0, 10, 10], 0.9, "left")], [det([0, 0, 10, 10], 0.9, "left")], []]
+    matches = [match_image(ls, ds, 0.3) for ls, ds in zip(labels, found)]
+    s = summarise(matches, precision_recall(labels, found), 0.3)
+    assert s["side_correct"] == pytest.approx(1 / 3) and s["side_correct_of_found"] == 0.5
+
+
+def test_eval_detector_command_writes_summary_and_figure(tmp_path, capsys):
+    folder = tmp_path / "set"
+    (folder / "images").mkdir(parents=True)
+    for i in (1, 2):
+        Image.fromarray(np.full((60, 80, 3), 90 * i, np.uint8)).save(folder / "images" / f"{i}.jpg")
+    coco = {"images": [{"id": i, "file_name": f"images/{i}.jpg", "width": 80, "height": 60} for i in (1, 2)],
+            "annotations": [{"id": i, "image_id": i, "bbox": [10, 10, 30, 20], "hand_side": "left"} for i in (1, 2)]}
+    (folder / "annotations.json").write_text(json.dumps(coco))
+    ckpt = save_checkpoint({"model": build("hand_detector", input_size=64, width=0.25, neck=16).state_dict(),
+                            "config": {"method": {"name": "hand_detector", "input_size": 64, "width": 0.25, "neck": 16}}},
+                           tmp_path / "det.pt")
+    out = tmp_path / "eval"
+    assert cli.main(["eval-detector", "--detector", str(ckpt), "--sets", str(folder), "--out", str(out),
+                     "--min-score", "0"]) == 0
+    summary = json.loads((out / "summary.json").read_text())
+    s = summary["sets"]["set"]
+    assert s["hands"] == 2 and 0 <= s["found"] <= 1 and 0 <= s["side_correct"] <= 1 and s["min_score"] == 0
+    assert (out / "precision_recall.png").stat().st_size > 1000 and "set: 2 hands" in capsys.readouterr().out
