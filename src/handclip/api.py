@@ -2,7 +2,8 @@
 
 Each image is cropped to the square box around the given hand box (or the whole image), left hands
 are mirrored into right hands for the model and mirrored back, and keypoints are mapped back to the
-original image's pixels.
+original image's pixels. With a hand detector (`load(..., detector=...)`, the shipped one by default),
+`Predictor.hands(images)` finds every hand's box and side first and predicts each.
 """
 
 from __future__ import annotations
@@ -81,11 +82,13 @@ def _is_box(v) -> bool:
 class Predictor:
     """Runs a trained Method on full images: crop, mirror left hands, predict, map back."""
 
-    def __init__(self, method, device: str | torch.device | None = None, batch_size: int = 16):
+    def __init__(self, method, device: str | torch.device | None = None, batch_size: int = 16, detector=None):
+        """detector: a handclip.detection.detector.HandDetector for hands(), or None."""
         self.device = device if isinstance(device, torch.device) else preflight.device(device)
         self.method = method.to(self.device).eval()
         self.batch_size = batch_size
         self.size = int(method.input_size)
+        self.detector = detector
         self._faces = None
 
     def faces(self, num_verts: int):
@@ -135,18 +138,51 @@ class Predictor:
         results = []
         for start in tqdm(range(0, n, self.batch_size), desc="predict", disable=n <= self.batch_size, unit="batch"):
             chunk = range(start, min(n, start + self.batch_size))
-            crops = [self.crop(read_image(images[i]), boxes[i], bool(lefts[i]), Ks[i]) for i in chunk]
-            batch = {
-                "image": torch.from_numpy(np.stack([c["image"] for c in crops])).to(self.device),
-                "K": torch.from_numpy(np.stack([c["K"] for c in crops])).to(self.device),
-            }
-            out = self.method.predict(batch)
-            missing = {"xyz", "uv"} - set(out)
-            if missing:
-                raise KeyError(f"{type(self.method).__name__}.predict returned no {sorted(missing)}")
-            out = {k: v.float().cpu().numpy() for k, v in out.items() if k in ("xyz", "uv", "verts")}
-            for j, c in enumerate(crops):
-                results.append(self._back_to_image(c, {k: v[j] for k, v in out.items()}))
+            results += self.predict_crops([self.crop(read_image(images[i]), boxes[i], bool(lefts[i]), Ks[i])
+                                           for i in chunk])
+        return results
+
+    @torch.no_grad()
+    def predict_crops(self, crops: list[dict]) -> list[dict]:
+        """predict()'s dicts for crop() outputs in one forward pass, whichever images they come from (so a
+        caller can crop in other threads and batch the hands of several images)."""
+        if not crops:
+            return []
+        batch = {
+            "image": torch.from_numpy(np.stack([c["image"] for c in crops])).to(self.device),
+            "K": torch.from_numpy(np.stack([c["K"] for c in crops])).to(self.device),
+        }
+        out = self.method.predict(batch)
+        missing = {"xyz", "uv"} - set(out)
+        if missing:
+            raise KeyError(f"{type(self.method).__name__}.predict returned no {sorted(missing)}")
+        out = {k: v.float().cpu().numpy() for k, v in out.items() if k in ("xyz", "uv", "verts")}
+        return [self._back_to_image(c, {k: v[j] for k, v in out.items()}) for j, c in enumerate(crops)]
+
+    def hands(self, images, max_hands: int | None = None, min_score: float | None = None, K=None) -> list[list[dict]]:
+        """Every hand of every image (array or path; one or a list): the detector's boxes and sides, each hand
+        predicted as predict() does from the square crop around its box (pose_box). Per image a list, best
+        score first and empty when no hand is found, of predict()'s dicts with the detected 'box', 'side' and
+        'score'. max_hands and min_score default to the detector's (2, 0.3)."""
+        from handclip.detection import detector as detection
+
+        if self.detector is None:
+            raise ValueError("this Predictor has no hand detector: load one (handclip.load(..., detector=NAME|PATH)) "
+                             "or give each hand's box to predict()")
+        if isinstance(images, (str, Path, np.ndarray)):
+            images = [images]
+        pictures = [read_image(image) for image in images]
+        found = self.detector.detect(pictures, detection.MAX_HANDS if max_hands is None else max_hands,
+                                     detection.MIN_SCORE if min_score is None else min_score)
+        Ks = _per_image(K, len(pictures), "K", lambda v: np.shape(v) == (3, 3))
+        flat = [(i, hand) for i, image_hands in enumerate(found) for hand in image_hands]
+        with warnings.catch_warnings():  # the square around a hand at the border reaches past the image: expected
+            warnings.simplefilter("ignore")
+            poses = self.predict([pictures[i] for i, _ in flat], boxes=[detection.pose_box(h["box"]) for _, h in flat],
+                                 left=[h["side"] == "left" for _, h in flat], K=[Ks[i] for i, _ in flat]) if flat else []
+        results: list[list[dict]] = [[] for _ in pictures]
+        for (i, hand), pose in zip(flat, poses):
+            results[i].append({**pose, **hand})
         return results
 
     def _back_to_image(self, crop: dict, pred: dict) -> dict:
@@ -162,12 +198,18 @@ class Predictor:
         return result
 
 
-def load(checkpoint=None, device: str | torch.device | None = None, batch_size: int = 16) -> Predictor:
+def load(checkpoint=None, device: str | torch.device | None = None, batch_size: int = 16,
+         detector: str | Path | None = "auto") -> Predictor:
     """A Predictor for a checkpoint .pt, a packed .safetensors model or a shipped model's name (`handclip models`);
-    None loads the default shipped model. The method is rebuilt from the config stored with the weights."""
-    from handclip.zoo import load_model
+    None loads the default shipped model. The method is rebuilt from the config stored with the weights.
+    detector: a hand detector for Predictor.hands() (name or file); 'auto' the shipped one if any; None none."""
+    from handclip.detection.detector import load_detector
+    from handclip.zoo import default_detector, load_model
 
-    return Predictor(load_model(checkpoint)[0], device=device, batch_size=batch_size)
+    if detector == "auto":
+        detector = default_detector()
+    finder = None if detector is None else load_detector(detector, device=device, batch_size=batch_size)
+    return Predictor(load_model(checkpoint)[0], device=device, batch_size=batch_size, detector=finder)
 
 
 def to_json(result: dict, decimals: int = 3) -> dict:
