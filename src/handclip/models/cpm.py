@@ -29,9 +29,12 @@ def scaled(channels: int, width: float) -> int:
     return max(1, int(round(channels * width)))
 
 
-def conv_lrelu(cin: int, cout: int) -> list[nn.Module]:
-    """3x3 convolution (same padding) + LeakyReLU, the unit of Tables 1 and 2."""
-    return [nn.Conv2d(cin, cout, 3, padding=1), nn.LeakyReLU(inplace=True)]
+def conv_lrelu(cin: int, cout: int, norm: bool = False) -> list[nn.Module]:
+    """3x3 convolution (same padding) + LeakyReLU, the unit of Tables 1 and 2; with `norm` a BatchNorm
+    between them (not in the tables: it stands in for the ImageNet start the paper's network had)."""
+    if not norm:
+        return [nn.Conv2d(cin, cout, 3, padding=1), nn.LeakyReLU(inplace=True)]
+    return [nn.Conv2d(cin, cout, 3, padding=1, bias=False), nn.BatchNorm2d(cout), nn.LeakyReLU(inplace=True)]
 
 
 def init_leaky(module: nn.Module) -> None:
@@ -40,44 +43,46 @@ def init_leaky(module: nn.Module) -> None:
     for m in module.modules():
         if isinstance(m, (nn.Conv2d, nn.Linear)):
             nn.init.kaiming_normal_(m.weight, a=0.01, nonlinearity="leaky_relu")
-            nn.init.zeros_(m.bias)
+            if m.bias is not None:
+                nn.init.zeros_(m.bias)
 
 
 class CPM(nn.Module):
     """Branch1 of f^H2D: image (B, 3, S, S), already normalised -> three stages of (B, 21, S/8, S/8)
     heatmaps and the layer-11 feature map (B, 256*width, S/8, S/8) that feeds Branch2. `refine_convs`:
-    the 128-channel convolutions of stages 2 and 3 (Table 1: 7 and 6)."""
+    the 128-channel convolutions of stages 2 and 3 (Table 1: 7 and 6). `norm`: BatchNorm after every
+    convolution but the heatmap outputs (a from-scratch CPU training otherwise stalls on its plateau)."""
 
-    def __init__(self, width: float = 1.0, refine_convs=TABLE1_REFINE_CONVS):
+    def __init__(self, width: float = 1.0, refine_convs=TABLE1_REFINE_CONVS, norm: bool = False):
         super().__init__()
         layers, cin = [], 3
         for item in BACKBONE:
             if item == "M":
                 layers.append(nn.MaxPool2d(2, 2))
             else:
-                layers += conv_lrelu(cin, scaled(item, width))
+                layers += conv_lrelu(cin, scaled(item, width), norm)
                 cin = scaled(item, width)
         self.backbone = nn.Sequential(*layers)
         self.feature_channels = cin
 
         stage1 = []
         for c in STAGE1:
-            stage1.append(nn.Sequential(*conv_lrelu(cin, scaled(c, width))))
+            stage1.append(nn.Sequential(*conv_lrelu(cin, scaled(c, width), norm)))
             cin = scaled(c, width)
         self.stage1_feature = nn.Sequential(*stage1[: FEATURE_INDEX + 1])  # layers 20-26
         self.stage1_head = nn.Sequential(*stage1[FEATURE_INDEX + 1 :], *conv_lrelu(cin, NUM_JOINTS))  # 27-28
         f_channels = scaled(STAGE1[FEATURE_INDEX], width)
         if len(refine_convs) != 2:
             raise ValueError(f"refine_convs gives the convolution counts of stages 2 and 3, got {refine_convs}")
-        self.refine = nn.ModuleList([self._refine_stage(f_channels, width, n) for n in refine_convs])  # 29-37, 38-45
+        self.refine = nn.ModuleList([self._refine_stage(f_channels, width, n, norm) for n in refine_convs])  # 29-37, 38-45
         init_leaky(self)
 
     @staticmethod
-    def _refine_stage(f_channels: int, width: float, convs: int) -> nn.Sequential:
+    def _refine_stage(f_channels: int, width: float, convs: int, norm: bool = False) -> nn.Sequential:
         """`convs` 128-channel convolutions and a 21-channel one on [F, heatmaps]."""
         layers, cin = [], f_channels + NUM_JOINTS
         for _ in range(convs):
-            layers += conv_lrelu(cin, scaled(REFINE_WIDTH, width))
+            layers += conv_lrelu(cin, scaled(REFINE_WIDTH, width), norm)
             cin = scaled(REFINE_WIDTH, width)
         layers += conv_lrelu(cin, NUM_JOINTS)
         return nn.Sequential(*layers)
