@@ -10,7 +10,8 @@ from handclip.engine.schema import check_config, suggest
 from handclip.methods import METHODS
 
 SHIPPED = sorted(str(p.relative_to(PACKAGE_CONFIGS)) for p in PACKAGE_CONFIGS.rglob("*.yaml")
-                 if p.name != "quickstart.yaml")  # the quickstart plan is not a training config
+                 if p.name != "quickstart.yaml"  # the quickstart plan is not a training config
+                 and p.parent.name != "clip")  # CLIP recipes have their own check (handclip.clip.recipe)
 
 
 @pytest.mark.parametrize("name", SHIPPED)

@@ -1,7 +1,9 @@
 """Frozen CLIP image and text towers (ViT-B/32 architecture through HF transformers), shared by both methods.
 
-Weights come from a hub id, a local HF directory, or OpenAI's original `ViT-B-32.pt`; tests and CPU
-runs use `CLIPTowers.random`, randomly initialised towers with the real tokenizer. The towers never
+Weights come from a hub id, a local HF directory, or OpenAI's original `ViT-B-32.pt`; from a compact CLIP
+trained here on captioned renders (`handclip clip-train`: a shipped name such as 'style-cpu' or its
+.safetensors file, handclip.clip.compact); tests use `CLIPTowers.random`, randomly initialised towers with
+the real tokenizer. The towers never
 train: parameters have requires_grad=False, the module stays in eval mode, encoders run under no_grad.
 """
 
@@ -30,17 +32,35 @@ _SIZES = {
 }
 
 
-def _clip_config(size: str):
-    """CLIPConfig of the named size; token ids and vocabulary are always CLIP's (49,408 tokens)."""
+def clip_config(text: dict, vision: dict, image_size: int = 224, patch_size: int = 32, projection_dim: int = 512):
+    """CLIPConfig of the given tower widths and depths; token ids and vocabulary are always CLIP's (49,408
+    tokens, 77 positions), so every tower reads the shipped BPE tokenizer."""
     from transformers import CLIPConfig
 
+    text = dict(vocab_size=49408, max_position_embeddings=77, projection_dim=projection_dim, hidden_act="quick_gelu",
+                pad_token_id=1, bos_token_id=49406, eos_token_id=49407, **text)
+    vision = dict(image_size=image_size, patch_size=patch_size, projection_dim=projection_dim, hidden_act="quick_gelu",
+                  **vision)
+    return CLIPConfig(text_config=text, vision_config=vision, projection_dim=projection_dim)
+
+
+def _clip_config(size: str):
+    """CLIPConfig of the named size of _SIZES."""
     if size not in _SIZES:
         raise ValueError(f"unknown CLIP tower size {size!r}; choose one of {sorted(_SIZES)}")
-    spec = _SIZES[size]
-    text = dict(vocab_size=49408, max_position_embeddings=77, projection_dim=512, hidden_act="quick_gelu",
-                pad_token_id=1, bos_token_id=49406, eos_token_id=49407, **spec["text"])
-    vision = dict(image_size=224, patch_size=32, projection_dim=512, hidden_act="quick_gelu", **spec["vision"])
-    return CLIPConfig(text_config=text, vision_config=vision, projection_dim=512)
+    return clip_config(**_SIZES[size])
+
+
+def preprocess_images(images: torch.Tensor, size: int) -> torch.Tensor:
+    """Float (B, 3, H, W) in [0, 1] -> resized to size x size (bicubic, antialiased) and CLIP-normalised;
+    the one image path of frozen towers and of training a CLIP here."""
+    if images.ndim != 4 or images.shape[1] != 3:
+        raise ValueError(f"encode_image expects float (B, 3, H, W) in [0, 1], got shape {tuple(images.shape)}")
+    x = images.float()
+    if x.shape[-2:] != (size, size):
+        x = F.interpolate(x, size=(size, size), mode="bicubic", align_corners=False, antialias=True).clamp(0, 1)
+    mean = x.new_tensor(CLIP_MEAN).view(1, 3, 1, 1)
+    return (x - mean) / x.new_tensor(CLIP_STD).view(1, 3, 1, 1)
 
 
 class CLIPTowers(nn.Module):
@@ -52,8 +72,8 @@ class CLIPTowers(nn.Module):
         self.tokenizer = tokenizer if tokenizer is not None else build_tokenizer()
         self.dim = int(model.config.projection_dim)
         self.image_size = int(model.config.vision_config.image_size)
+        # CLIP's mean, kept as a buffer so that .to(device) moves it: the towers' device (see `device`)
         self.register_buffer("mean", torch.tensor(CLIP_MEAN).view(1, 3, 1, 1), persistent=False)
-        self.register_buffer("std", torch.tensor(CLIP_STD).view(1, 3, 1, 1), persistent=False)
         for p in self.parameters():
             p.requires_grad_(False)
         self._hash: str | None = None
@@ -136,13 +156,7 @@ class CLIPTowers(nn.Module):
     @torch.no_grad()
     def preprocess(self, images: torch.Tensor) -> torch.Tensor:
         """Float (B, 3, H, W) in [0, 1] -> resized to the tower's input size and CLIP-normalised."""
-        if images.ndim != 4 or images.shape[1] != 3:
-            raise ValueError(f"encode_image expects float (B, 3, H, W) in [0, 1], got shape {tuple(images.shape)}")
-        x = images.to(self.device, torch.float32)
-        if x.shape[-2:] != (self.image_size, self.image_size):
-            x = F.interpolate(x, size=(self.image_size, self.image_size), mode="bicubic", align_corners=False,
-                              antialias=True).clamp(0, 1)
-        return (x - self.mean) / self.std
+        return preprocess_images(images.to(self.device), self.image_size)
 
     @torch.no_grad()
     def encode_image(self, images: torch.Tensor, normalize: bool = True) -> torch.Tensor:
@@ -174,8 +188,15 @@ class CLIPTowers(nn.Module):
 
 
 def load_towers(spec: str = "random-tiny", seed: int = 0) -> CLIPTowers:
-    """Towers from a config string: 'random-tiny' / 'random-base' (random weights, `seed`), otherwise a
-    hub id, a local HF directory or an OpenAI `.pt` file for CLIPTowers.from_pretrained."""
+    """Towers from a config string: 'random-tiny' / 'random-base' (random weights, `seed`), the name of a CLIP
+    shipped with handclip (e.g. 'style-cpu') or a `.safetensors` file written by `handclip clip-train`,
+    otherwise a hub id, a local HF directory or an OpenAI `.pt` file for CLIPTowers.from_pretrained."""
+    from handclip.clip import compact, shipped
+
     if spec.startswith("random-"):
         return CLIPTowers.random(spec.split("-", 1)[1], seed=seed)
+    if str(spec).endswith(".safetensors"):
+        return CLIPTowers(compact.load_model(spec))
+    if shipped.is_name(spec):
+        return CLIPTowers(compact.load_model(shipped.resolve(spec)))
     return CLIPTowers.from_pretrained(spec)
