@@ -18,3 +18,15 @@ def test_norm_after_every_conv_but_heatmap_outputs():
     normed.eval()
     heatmaps, feat = normed(torch.rand(2, 3, 64, 64))
     assert [h.shape for h in heatmaps] == [torch.Size([2, NUM_JOINTS, 8, 8])] * 3
+
+
+def test_linear_heads_leave_outputs_unclipped():
+    torch.manual_seed(0)
+    lin = CPM(width=0.0625, linear_heads=True)
+    heads = [lin.stage1_head[-1], *(stage[-1] for stage in lin.refine)]
+    assert all(isinstance(m, nn.Conv2d) and m.out_channels == NUM_JOINTS for m in heads)  # no activation after
+    for m in heads:  # biases far below zero: a LeakyReLU head would scale them by 0.01, a linear one keeps them
+        nn.init.zeros_(m.weight)
+        nn.init.constant_(m.bias, -1.0)
+    heatmaps, _ = lin(torch.rand(1, 3, 32, 32))
+    assert torch.allclose(heatmaps[-1], torch.full_like(heatmaps[-1], -1.0))

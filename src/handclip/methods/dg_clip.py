@@ -54,7 +54,8 @@ class DGCLIP(Method):
                  combine: str = "concat", branch2_kernel: int = 3, lambda_heat: float = 1.0,
                  lambda_pose: float = 1.0, lambda_con: float = 0.1, con_form: str = "hinge", margin: float = 0.5,
                  normal_aug: bool | dict = False, text_cache: str | None = None, lambda_canonical: float = 1.0,
-                 lambda_viewpoint: float = 1.0, refine_convs=(7, 7), norm: bool = False):
+                 lambda_viewpoint: float = 1.0, refine_convs=(7, 7), norm: bool = False,
+                 linear_heads: bool = False):
         super().__init__()
         if clip_mode not in CLIP_MODES:
             raise ValueError(f"clip_mode must be one of {CLIP_MODES}, got {clip_mode!r}")
@@ -62,7 +63,8 @@ class DGCLIP(Method):
             raise ValueError(f"ratio r must lie in [0, 1], got {ratio}")
         self.input_size = int(input_size)
         # (7, 6) is Table 1 (base.yaml); the default (7, 7) rebuilds checkpoints saved before it was an option
-        self.hpe = HandPoseEstimator(input_size, width, refine_convs=tuple(refine_convs), norm=bool(norm))
+        self.hpe = HandPoseEstimator(input_size, width, refine_convs=tuple(refine_convs), norm=bool(norm),
+                                     linear_heads=bool(linear_heads))
         self.register_buffer("bone_count", torch.tensor(0.0))
         self.sigma = float(sigma)
         self.use_clip = bool(use_clip)

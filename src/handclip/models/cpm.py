@@ -37,6 +37,11 @@ def conv_lrelu(cin: int, cout: int, norm: bool = False) -> list[nn.Module]:
     return [nn.Conv2d(cin, cout, 3, padding=1, bias=False), nn.BatchNorm2d(cout), nn.LeakyReLU(inplace=True)]
 
 
+def heatmap_output(cin: int, linear: bool = False) -> list[nn.Module]:
+    """A stage's 21-channel heatmap layer: Table 1's convolution + LeakyReLU, or the convolution alone."""
+    return [nn.Conv2d(cin, NUM_JOINTS, 3, padding=1)] if linear else conv_lrelu(cin, NUM_JOINTS)
+
+
 def init_leaky(module: nn.Module) -> None:
     """He initialisation for LeakyReLU on every convolution and linear layer, zero biases: without it (and
     without the ImageNet VGG weights Zimmermann & Brox started from) the 26-layer plain stack barely trains."""
@@ -51,9 +56,11 @@ class CPM(nn.Module):
     """Branch1 of f^H2D: image (B, 3, S, S), already normalised -> three stages of (B, 21, S/8, S/8)
     heatmaps and the layer-11 feature map (B, 256*width, S/8, S/8) that feeds Branch2. `refine_convs`:
     the 128-channel convolutions of stages 2 and 3 (Table 1: 7 and 6). `norm`: BatchNorm after every
-    convolution but the heatmap outputs (a from-scratch CPU training otherwise stalls on its plateau)."""
+    convolution but the heatmap outputs; `linear_heads`: no LeakyReLU on the three 21-channel heatmap outputs
+    (Table 1 prints one; from scratch, outputs pushed below zero then pass only 1 % of their gradient)."""
 
-    def __init__(self, width: float = 1.0, refine_convs=TABLE1_REFINE_CONVS, norm: bool = False):
+    def __init__(self, width: float = 1.0, refine_convs=TABLE1_REFINE_CONVS, norm: bool = False,
+                 linear_heads: bool = False):
         super().__init__()
         layers, cin = [], 3
         for item in BACKBONE:
@@ -70,21 +77,22 @@ class CPM(nn.Module):
             stage1.append(nn.Sequential(*conv_lrelu(cin, scaled(c, width), norm)))
             cin = scaled(c, width)
         self.stage1_feature = nn.Sequential(*stage1[: FEATURE_INDEX + 1])  # layers 20-26
-        self.stage1_head = nn.Sequential(*stage1[FEATURE_INDEX + 1 :], *conv_lrelu(cin, NUM_JOINTS))  # 27-28
+        self.stage1_head = nn.Sequential(*stage1[FEATURE_INDEX + 1 :], *heatmap_output(cin, linear_heads))  # 27-28
         f_channels = scaled(STAGE1[FEATURE_INDEX], width)
         if len(refine_convs) != 2:
             raise ValueError(f"refine_convs gives the convolution counts of stages 2 and 3, got {refine_convs}")
-        self.refine = nn.ModuleList([self._refine_stage(f_channels, width, n, norm) for n in refine_convs])  # 29-37, 38-45
+        self.refine = nn.ModuleList([self._refine_stage(f_channels, width, n, norm, linear_heads) for n in refine_convs])  # 29-37, 38-45
         init_leaky(self)
 
     @staticmethod
-    def _refine_stage(f_channels: int, width: float, convs: int, norm: bool = False) -> nn.Sequential:
+    def _refine_stage(f_channels: int, width: float, convs: int, norm: bool = False,
+                      linear_heads: bool = False) -> nn.Sequential:
         """`convs` 128-channel convolutions and a 21-channel one on [F, heatmaps]."""
         layers, cin = [], f_channels + NUM_JOINTS
         for _ in range(convs):
             layers += conv_lrelu(cin, scaled(REFINE_WIDTH, width), norm)
             cin = scaled(REFINE_WIDTH, width)
-        layers += conv_lrelu(cin, NUM_JOINTS)
+        layers += heatmap_output(cin, linear_heads)
         return nn.Sequential(*layers)
 
     def forward(self, x: torch.Tensor) -> tuple[list[torch.Tensor], torch.Tensor]:

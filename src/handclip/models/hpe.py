@@ -19,13 +19,13 @@ class HandPoseEstimator(nn.Module):
     """Image (B, 3, S, S) in [0, 1] -> xyz (B, 21, 3) mm wrist-relative, uv (B, 21, 2) crop pixels."""
 
     def __init__(self, input_size: int = 256, width: float = 1.0, bone_mm: float = 30.0,
-                 refine_convs=TABLE1_REFINE_CONVS, norm: bool = False):
+                 refine_convs=TABLE1_REFINE_CONVS, norm: bool = False, linear_heads: bool = False):
         super().__init__()
         if input_size % STRIDE:
             raise ValueError(f"DG-CLIP input_size must be a multiple of 8, got {input_size}")
         self.input_size = int(input_size)
         self.heatmap_size = self.input_size // STRIDE
-        self.cpm = CPM(width, refine_convs, norm)
+        self.cpm = CPM(width, refine_convs, norm, linear_heads)
         self.poseprior = PosePrior(self.heatmap_size, width)
         self.register_buffer("bone_mm", torch.tensor(float(bone_mm)))
 
