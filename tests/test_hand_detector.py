@@ -17,6 +17,7 @@ from handclip.detection.codec import CenterCodec
 from handclip.detection.detector import HandDetector, pose_box
 from handclip.detection.letterbox import PAD_VALUE, Letterbox, letterbox
 from handclip.methods import build
+from handclip.models.hand_side import CONTEXT, HandSideNet, crop_squares
 
 torch.set_num_threads(1)
 
@@ -111,9 +112,28 @@ def test_samples_letterbox_the_rendered_boxes_and_mirror_swaps_sides(frames):
     assert (flipped["image"][16 + shift:112 + shift] == plain["image"][16:112, ::-1]).all()
 
 
+def test_side_crops_sample_the_square_around_each_box():
+    ramp = torch.arange(100.0).expand(2, 3, 100, 100).clone()  # value = column (x) on channel 0..2
+    ramp[1] = ramp[1].transpose(-1, -2).clone()  # image 1: value = row (y)
+    boxes = torch.tensor([[30.0, 40.0, 20.0, 10.0], [10.0, 20.0, 10.0, 30.0]])
+    crops = crop_squares(ramp, boxes, torch.tensor([0, 1]), 8)
+    i = torch.arange(8) + 0.5
+    side0, side1 = CONTEXT * 20, CONTEXT * 30  # centres (40, 45) and (15, 35)
+    assert torch.allclose(crops[0, 0, 3], 40 - side0 / 2 + i * side0 / 8, atol=1e-4)  # x along the crop's row
+    assert torch.allclose(crops[1, 0, :, 5], 35 - side1 / 2 + i * side1 / 8, atol=1e-4)  # y down its column
+
+
+def test_side_classifier_answers_a_mirrored_crop_with_the_opposite_logit():
+    torch.manual_seed(0)
+    net = HandSideNet().eval()
+    crops = torch.rand(3, 3, 32, 32)
+    assert torch.allclose(net(crops), -net(crops.flip(-1)), atol=1e-5)
+    assert torch.allclose(net(torch.ones(1, 3, 32, 32)), torch.zeros(1), atol=1e-5)  # a symmetric crop: undecided
+
+
 def test_a_tiny_detector_overfits_four_frames(frames):
     torch.manual_seed(0)
-    method = build("hand_detector", input_size=128, width=0.5, neck=32)
+    method = build("hand_detector", input_size=128, width=0.5, neck=32, side_crop=32)
     batch = collate([frames[i] for i in range(4)])
     truth = [batch["boxes"][i][batch["hand_valid"][i]].numpy() for i in range(4)]
 
@@ -132,11 +152,14 @@ def test_a_tiny_detector_overfits_four_frames(frames):
         optimizer.step()
     after = best_iou()
     assert after > before + 0.2 and after > 0.5, (before, after)
+    keep = batch["hand_valid"]
+    left = method.eval().sides(batch["image"], batch["boxes"][keep], keep.nonzero()[:, 0])
+    assert ((left > 0.5) == batch["left"][keep]).all(), left
 
 
 def test_detector_returns_photo_boxes_sides_and_nothing_below_min_score():
     torch.manual_seed(0)
-    detector = HandDetector(build("hand_detector", input_size=64, width=0.25, neck=16), device="cpu")
+    detector = HandDetector(build("hand_detector", input_size=64, width=0.25, neck=16, side_crop=16), device="cpu")
     photo = np.random.default_rng(0).integers(0, 255, (90, 120, 3), dtype=np.uint8)
     [hands] = detector.detect([photo], max_hands=3, min_score=0.0)
     assert 1 <= len(hands) <= 3 and all(h["side"] in ("left", "right") for h in hands)

@@ -84,13 +84,16 @@ class CenterCodec:
         wh = torch.exp(reg[..., 2:].clamp(max=8.0)) * self.stride
         return torch.cat([centre - wh / 2, wh], -1)
 
-    def decode(self, heat: torch.Tensor, reg: torch.Tensor, side: torch.Tensor, k: int) -> dict[str, torch.Tensor]:
+    def decode(self, heat: torch.Tensor, reg: torch.Tensor, side: torch.Tensor | None, k: int) -> dict[str, torch.Tensor]:
         """The k best local maxima of heat (B, G, G) probabilities: 'boxes' (B, k, 4) canvas px, 'scores' (B, k),
-        'left' (B, k) probability that the hand is a left one; reg (B, 4, G, G), side (B, G, G) probabilities."""
+        'left' (B, k) probability that the hand is a left one (when side (B, G, G) probabilities are given);
+        reg (B, 4, G, G)."""
         b, g = heat.shape[0], heat.shape[-1]
         peaks = heat * (F.max_pool2d(heat[:, None], 3, 1, 1)[:, 0] == heat)
         scores, flat = peaks.reshape(b, -1).topk(min(k, g * g), dim=1)
         cells = torch.stack([flat % g, torch.div(flat, g, rounding_mode="floor")], -1)
         at = reg.reshape(b, 4, -1).gather(2, flat[:, None].expand(-1, 4, -1)).transpose(1, 2)
-        left = side.reshape(b, -1).gather(1, flat)
-        return {"boxes": self.boxes_at(cells, at), "scores": scores, "left": left}
+        out = {"boxes": self.boxes_at(cells, at), "scores": scores}
+        if side is not None:
+            out["left"] = side.reshape(b, -1).gather(1, flat)
+        return out

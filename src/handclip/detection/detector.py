@@ -46,26 +46,35 @@ class HandDetector:
         for start in range(0, len(images), self.batch_size):
             chunk = images[start:start + self.batch_size]
             boxed = [letterbox(image, self.size) for image in chunk]
-            batch = {"image": torch.from_numpy(np.stack([canvas for canvas, _ in boxed])).to(self.device)}
-            out = {k: v.float().cpu().numpy() for k, v in self.method.predict(batch).items()}
-            for j, (image, (_, box_map)) in enumerate(zip(chunk, boxed)):
-                found.append(self._hands(out["boxes"][j], out["scores"][j], out["left"][j], box_map,
-                                         image.shape[:2], max_hands, min_score))
+            canvases = torch.from_numpy(np.stack([canvas for canvas, _ in boxed])).to(self.device)
+            out = {k: v.float().cpu().numpy() for k, v in self.method.predict({"image": canvases}).items()}
+            kept = [self._kept(out["boxes"][j], out["scores"][j], box_map, image.shape[:2], max_hands, min_score)
+                    for j, (image, (_, box_map)) in enumerate(zip(chunk, boxed))]
+            if "left" in out:
+                left = [out["left"][j][keep] for j, (keep, _) in enumerate(kept)]
+            else:  # the crop classifier: one pass over every kept hand of the chunk
+                index = np.concatenate([np.full(len(keep), j) for j, (keep, _) in enumerate(kept)]).astype(np.int64)
+                boxes = np.concatenate([out["boxes"][j][keep] for j, (keep, _) in enumerate(kept)]).reshape(-1, 4)
+                probs = self.method.sides(canvases, torch.from_numpy(boxes).to(self.device),
+                                          torch.from_numpy(index).to(self.device)).cpu().numpy()
+                left = np.split(probs, np.cumsum([len(keep) for keep, _ in kept])[:-1])
+            for j, (keep, photo) in enumerate(kept):
+                found.append([{"box": [round(float(v), 2) for v in photo[i]], "score": round(float(out["scores"][j][k]), 4),
+                               "side": "left" if left[j][i] > 0.5 else "right"} for i, k in enumerate(keep)])
         return found
 
     @staticmethod
-    def _hands(boxes, scores, left, box_map, shape, max_hands: int, min_score: float) -> list[dict]:
-        """One image's candidates above min_score, in photo pixels cut to the photo, after NMS."""
+    def _kept(boxes, scores, box_map, shape, max_hands: int, min_score: float) -> tuple[np.ndarray, np.ndarray]:
+        """(indices of one image's candidates kept, best first: above min_score, not empty once cut to the photo,
+        after NMS; their boxes in photo pixels cut to the photo)."""
         height, width = shape
-        keep = scores >= min_score
-        photo = box_map.to_photo(boxes[keep])
+        photo = box_map.to_photo(boxes)
         lo = np.clip(photo[:, :2], 0, [width, height])
         hi = np.clip(photo[:, :2] + photo[:, 2:], 0, [width, height])
         photo = np.concatenate([lo, hi - lo], 1)
-        sizeable = (photo[:, 2] > 1) & (photo[:, 3] > 1)
-        photo, scores, left = photo[sizeable], scores[keep][sizeable], left[keep][sizeable]
-        return [{"box": [round(float(v), 2) for v in photo[i]], "score": round(float(scores[i]), 4),
-                 "side": "left" if left[i] > 0.5 else "right"} for i in nms(photo, scores, NMS_IOU, max_hands)]
+        ok = np.flatnonzero((scores >= min_score) & (photo[:, 2] > 1) & (photo[:, 3] > 1))
+        keep = ok[nms(photo[ok], scores[ok], NMS_IOU, max_hands)]
+        return keep, photo[keep]
 
 
 def load_detector(name_or_path=None, device: str | torch.device | None = None, batch_size: int = 16,

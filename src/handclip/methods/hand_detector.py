@@ -1,7 +1,9 @@
 """The `hand_detector` method: finds every hand in a letterboxed photo with its box, score and side.
 
 A CenterNet-style single-shot detector (handclip.models.hand_detector, handclip.detection.codec) trained on
-full-frame renders ('synth_full_cache'). Batches hold 'image' uint8 (B, S, S, 3) letterboxed frames and the
+full-frame renders ('synth_full_cache'). The side comes from a dense head at the centres, or (side_crop = N
+px) from a mirror-antisymmetric classifier of each hand's square crop (handclip.models.hand_side), trained on
+the labelled boxes jittered as detections are. Batches hold 'image' uint8 (B, S, S, 3) letterboxed frames and the
 padded hands of each: 'boxes' (B, M, 4) canvas px, 'left' (B, M), 'hand_valid' (B, M), 'ignore' (B, M).
 Photos in and hands out (letterbox, NMS, photo pixels) is handclip.detection.detector.HandDetector.
 """
@@ -10,6 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 from handclip.detection.codec import CenterCodec
@@ -17,8 +20,10 @@ from handclip.losses.hand_detector import centre_focal_loss, centre_l1, side_los
 from handclip.methods import register
 from handclip.methods.base import Method
 from handclip.models.hand_detector import HandDetectorNet
+from handclip.models.hand_side import HandSideNet, crop_squares
 
 TARGETS = ("heat", "heat_weight", "side", "side_weight", "index", "reg", "reg_mask")
+JITTER_SCALE, JITTER_SHIFT = 0.15, 0.1  # side crops in training: box side x U(1 -+ s), centre + U(-+ t) x side
 
 
 @register("hand_detector")
@@ -27,19 +32,53 @@ class HandDetectorMethod(Method):
 
     def __init__(self, input_size: int = 256, width: float = 1.0, neck: int = 64, candidates: int = 20,
                  heat_weight: float = 1.0, offset_weight: float = 1.0, size_weight: float = 1.0,
-                 side_weight: float = 1.0):
+                 side_weight: float = 1.0, side_crop: int = 0):
         super().__init__()
-        self.net = HandDetectorNet(width=width, neck=neck)
+        self.net = HandDetectorNet(width=width, neck=neck, side_head=not side_crop)
+        self.side_crop = int(side_crop)
+        self.side_net = HandSideNet() if side_crop else None
         if input_size % self.net.stride:
             raise ValueError(f"hand_detector: input_size must be a multiple of {self.net.stride}, got {input_size}")
         self.input_size, self.candidates = int(input_size), int(candidates)
         self.codec = CenterCodec(self.input_size, self.net.stride)
         self.weights = {"heat": heat_weight, "offset": offset_weight, "size": size_weight, "side": side_weight}
 
-    def maps(self, image: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        """uint8 (B, S, S, 3) -> heat logits (B, G, G), regression (B, 4, G, G), side logits (B, G, G)."""
-        heat, reg, side = self.net(image.permute(0, 3, 1, 2).float() / 255.0)
-        return heat[:, 0], reg, side[:, 0]
+    @staticmethod
+    def to_float(image: torch.Tensor) -> torch.Tensor:
+        """uint8 (B, S, S, 3) -> float (B, 3, S, S) in [0, 1]."""
+        return image.permute(0, 3, 1, 2).float() / 255.0
+
+    def maps(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor | None]:
+        """Float images (B, 3, S, S) -> heat logits (B, G, G), regression (B, 4, G, G), side logits (B, G, G)
+        (None with the crop classifier)."""
+        heat, reg, side = self.net(x)
+        return heat[:, 0], reg, None if side is None else side[:, 0]
+
+    def side_logits(self, x: torch.Tensor, boxes: torch.Tensor, index: torch.Tensor) -> torch.Tensor:
+        """Left-hand logits (N,) of boxes (N, 4) canvas px in images index (N,) of float images x."""
+        return self.side_net(crop_squares(x, boxes.float(), index, self.side_crop))
+
+    def _crop_side_loss(self, x: torch.Tensor, batch: dict) -> torch.Tensor:
+        """Binary cross-entropy of the crop classifier on every learnt hand, its box jittered like a detection's."""
+        keep = batch["hand_valid"].bool() & ~batch["ignore"].bool()
+        if not keep.any():
+            return x.new_zeros(())
+        boxes = batch["boxes"][keep].float()
+        index = keep.nonzero()[:, 0]
+        side = boxes[:, 2:].max(1, keepdim=True).values
+        u = torch.rand(len(boxes), 3, device=x.device) * 2 - 1
+        centre = boxes[:, :2] + boxes[:, 2:] / 2 + u[:, :2] * JITTER_SHIFT * side
+        wh = boxes[:, 2:] * (1 + JITTER_SCALE * u[:, 2:])
+        logits = self.side_logits(x, torch.cat([centre - wh / 2, wh], 1), index)
+        return F.binary_cross_entropy_with_logits(logits, batch["left"][keep].float())
+
+    @torch.no_grad()
+    def sides(self, image: torch.Tensor, boxes: torch.Tensor, index: torch.Tensor) -> torch.Tensor:
+        """Probabilities (N,) that the hands in boxes (N, 4) canvas px of uint8 images index (N,) are left ones
+        (the crop classifier; methods with the dense head give 'left' in predict())."""
+        if len(boxes) == 0:
+            return torch.zeros(0)
+        return torch.sigmoid(self.side_logits(self.to_float(image), boxes, index))
 
     def targets(self, batch: dict) -> dict[str, torch.Tensor]:
         """The codec's targets of every image of the batch, stacked on the batch's device."""
@@ -51,12 +90,14 @@ class HandDetectorMethod(Method):
     def training_step(self, batch: dict) -> dict[str, torch.Tensor]:
         """Weighted sum of the focal, offset, size and side losses."""
         t = self.targets(batch)
-        heat, reg, side = self.maps(batch["image"])
+        x = self.to_float(batch["image"])
+        heat, reg, side = self.maps(x)
         terms = {
             "heat": centre_focal_loss(heat.float(), t["heat"], t["heat_weight"]),
             "offset": centre_l1(reg[:, :2].float(), t["index"], t["reg"][..., :2], t["reg_mask"]),
             "size": centre_l1(reg[:, 2:].float(), t["index"], t["reg"][..., 2:], t["reg_mask"]),
-            "side": side_loss(side.float(), t["side"], t["side_weight"]),
+            "side": self._crop_side_loss(x, batch) if self.side_net is not None
+            else side_loss(side.float(), t["side"], t["side_weight"]),
         }
         loss = sum(self.weights[k] * v for k, v in terms.items())
         return {"loss": loss, **{f"loss_{k}": v.detach() for k, v in terms.items()}}
@@ -64,9 +105,9 @@ class HandDetectorMethod(Method):
     @torch.no_grad()
     def predict(self, batch: dict) -> dict[str, torch.Tensor]:
         """The `candidates` best centres of each image before NMS: 'boxes' (B, k, 4) canvas px, 'scores' (B, k),
-        'left' (B, k) probability of a left hand."""
-        heat, reg, side = self.maps(batch["image"])
-        return self.codec.decode(torch.sigmoid(heat), reg, torch.sigmoid(side), self.candidates)
+        and with the dense side head 'left' (B, k), the probability of a left hand (else see sides())."""
+        heat, reg, side = self.maps(self.to_float(batch["image"]))
+        return self.codec.decode(torch.sigmoid(heat), reg, None if side is None else torch.sigmoid(side), self.candidates)
 
     @torch.no_grad()
     def output_difference(self, other: "HandDetectorMethod", images: list[np.ndarray]) -> float:

@@ -1,5 +1,6 @@
 """The hand detector's network: a light depthwise-separable backbone (MobileNet-style blocks) with a top-down
-feature pyramid merged at stride 8, and three CenterNet heads (centre heatmap, box regression, side).
+feature pyramid merged at stride 8, and CenterNet heads: centre heatmap, box regression and optionally side
+(handclip.models.hand_side classifies crops instead).
 
 Sized for a 2-core CPU: 0.15 M parameters and 0.056 GMAC on a 256 px input at width 1 (4 ms an image, one thread).
 """
@@ -51,11 +52,12 @@ def _head(channels: int, outputs: int, bias: float = 0.0) -> nn.Sequential:
 
 class HandDetectorNet(nn.Module):
     """(B, 3, S, S) float RGB in [0, 1] -> heat logits (B, 1, S/8, S/8), regression (B, 4, S/8, S/8) as offset
-    x, y and log size w, h (handclip.detection.codec), side logits (B, 1, S/8, S/8) (positive: left hand)."""
+    x, y and log size w, h (handclip.detection.codec), side logits (B, 1, S/8, S/8) (positive: left hand; None
+    without the side head)."""
 
     stride = 8
 
-    def __init__(self, width: float = 1.0, neck: int = 64):
+    def __init__(self, width: float = 1.0, neck: int = 64, side_head: bool = True):
         super().__init__()
         stem = _ch(STEM, width)
         self.stem = nn.Sequential(nn.Conv2d(3, stem, 3, 2, 1, bias=False), nn.BatchNorm2d(stem), nn.ReLU(inplace=True))
@@ -65,7 +67,7 @@ class HandDetectorNet(nn.Module):
         self.smooth = Separable(neck, neck)
         self.heat = _head(neck, 1, -math.log((1 - HEAT_PRIOR) / HEAT_PRIOR))
         self.reg = _head(neck, 4)
-        self.side = _head(neck, 1)
+        self.side = _head(neck, 1) if side_head else None
 
     def forward(self, image: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         x = self.stem((image - 0.45) / 0.25)
@@ -77,4 +79,4 @@ class HandDetectorNet(nn.Module):
         for lateral, feature in zip(self.lateral[-2::-1], features[-2:0:-1]):
             top = lateral(feature) + F.interpolate(top, size=feature.shape[-2:], mode="nearest")
         y = self.smooth(top)
-        return self.heat(y), self.reg(y), self.side(y)
+        return self.heat(y), self.reg(y), None if self.side is None else self.side(y)
