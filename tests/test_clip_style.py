@@ -179,3 +179,20 @@ def test_towers_wrap_a_compact_model_frozen():
     assert towers.encode_image(torch.rand(1, 3, 100, 100)).shape == (1, 512)  # any size is resized to 32
     with pytest.raises(ValueError, match="clip.vision needs"):
         compact.build_model({**spec, "vision": {"hidden_size": 32}})
+
+
+@pytest.mark.parametrize("name, width", [("dg_clip/cpu", None), ("clip_hand3d/cpu", 32)])
+def test_cpu_configs_take_the_clip_in_one_override(trained, name, width):
+    from handclip.engine.checkpoint import build_method
+    from handclip.engine.config import load_config
+    from handclip.engine.schema import check_config
+
+    _, summary, _ = trained
+    config = load_config(name, [f"method.clip={summary['weights']}"] + ([f"method.clip_width={width}"] if width else []))
+    check_config(config)
+    method = build_method(config)
+    if width:  # CLIP-Hand3D reads the text tower's token states: the tiny CLIP's are 32 wide
+        tokens, mask = method.text_tower().text_token_features(["From left to right, the joints are wrist"])
+        assert tokens.shape[-1] == 32 and mask.all()
+    else:
+        assert method.clip_feature(torch.rand(2, 3, 64, 64)).shape == (2, 512)
