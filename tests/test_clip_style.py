@@ -196,3 +196,36 @@ def test_cpu_configs_take_the_clip_in_one_override(trained, name, width):
         assert tokens.shape[-1] == 32 and mask.all()
     else:
         assert method.clip_feature(torch.rand(2, 3, 64, 64)).shape == (2, 512)
+
+
+def test_card_states_command_and_accuracy_and_ship_refuses_a_taken_name(tmp_path, capsys):
+    from handclip.clip import card
+
+    config = recipe.load("clip/style_cpu")
+    metrics = {"hand_color": 0.91, "color": 0.75, "background": 0.99, "n": 300,
+               "chance": {"hand_color": 0.1429, "color": 0.0526, "background": 0.5},
+               "majority": {"hand_color": 0.17, "color": 0.08, "background": 0.52}}
+    text = card.render("style-cpu", {"params": 4_719_297, "bytes": 9_440_000}, config,
+                       "handclip clip-train --config clip/style_cpu --ship style-cpu", metrics, config["eval"], 2700.0)
+    assert "    handclip clip-train --config clip/style_cpu --ship style-cpu" in text
+    assert "| hand_color | 0.910 | 0.143 | 0.170 |" in text and "45.0 minutes" in text
+    assert "method.clip=style-cpu method.clip_width=64" in text and "TODO" not in text
+    zoo = tmp_path / "zoo"
+    zoo.mkdir()
+    (zoo / "zoo.json").write_text(json.dumps({"format": 1, "models": [{"name": "style-cpu", "file": "x.safetensors"}]}))
+    assert main(["clip-train", "--ship", "style-cpu", "--clip-zoo", str(zoo), "--out", str(tmp_path / "run")]) == 1
+    assert "--force" in capsys.readouterr().err and not (tmp_path / "run").exists()
+
+
+@pytest.mark.parametrize("entry", shipped.list_clips(shipped.PACKAGE_CLIP_ZOO) or [None],
+                         ids=lambda e: e["name"] if e else "none")
+def test_shipped_clips_load_offline_with_their_card(entry):
+    if entry is None:
+        pytest.skip("no CLIP shipped yet: handclip clip-train --config clip/style_cpu --ship style-cpu")
+    path = shipped.resolve(entry["name"], shipped.PACKAGE_CLIP_ZOO)
+    assert path.stat().st_size <= 10_000_000  # issue 14: float16 weights of at most 10 MB
+    towers = CLIPTowers(compact.load_model(path))
+    assert compact.count_parameters(towers.model) == entry["params"]
+    assert towers.encode_text(["a photo of purple room"]).shape == (1, towers.dim)
+    card = (shipped.PACKAGE_CLIP_ZOO / entry["card"]).read_text()
+    assert entry["command"] in card and "TODO" not in card
