@@ -26,7 +26,8 @@ import numpy as np
 import torch
 
 from handclip.data import register
-from handclip.data.synth.cache import cache_folder, read_cache, renderer_fingerprint, rendered, split_counts
+from handclip.data.synth.cache import (cache_folder, domain_jobs, read_cache, renderer_fingerprint, rendered,
+                                      split_counts)
 from handclip.data.synth.full import SynthFrames
 from handclip.data.transforms import Augment
 from handclip.detection.letterbox import letterbox
@@ -81,12 +82,8 @@ def build_frames_cache(root, domains: dict, n: int, width: int, height: int, see
         return root
     images = np.lib.format.open_memmap(root / "images.partial.npy", "w+", np.uint8, (n, height, width, 3))
     boxes = np.zeros((n, MAX_HANDS, 4), np.float32)
-    left, valid, dom = np.zeros((n, MAX_HANDS), bool), np.zeros((n, MAX_HANDS), bool), np.zeros(n, np.int16)
-    jobs = []
-    for d, (name, count) in enumerate(counts.items()):
-        for k in range(count):
-            dom[len(jobs)] = d
-            jobs.append((len(jobs), name, count, width, height, seed, k))
+    left, valid = np.zeros((n, MAX_HANDS), bool), np.zeros((n, MAX_HANDS), bool)
+    jobs, dom = domain_jobs(counts, width, height, seed)
     for slot, s in rendered(_render, jobs, workers, f"render frames {root.name}"):
         images[slot] = s["image"]
         for j, hand in enumerate(s["hands"][:MAX_HANDS]):

@@ -103,6 +103,15 @@ def read_cache(root: Path, fmt: str, labels: str) -> tuple[dict, np.ndarray, dic
     return meta, np.load(root / "images.npy", mmap_mode="r"), arrays
 
 
+def domain_jobs(counts: dict[str, int], *settings) -> tuple[list[tuple], np.ndarray]:
+    """Render jobs (slot, domain, count, *settings, index) of a mixture, slots in domain order, and each
+    slot's domain number (int16)."""
+    jobs = [(0, name, count, *settings, k) for name, count in counts.items() for k in range(count)]
+    jobs = [(slot, *job[1:]) for slot, job in enumerate(jobs)]
+    dom = np.repeat(np.arange(len(counts), dtype=np.int16), list(counts.values()))
+    return jobs, dom
+
+
 def _render(job: tuple) -> tuple[int, dict]:
     """Worker: render sample `index` of one domain (right-hand view)."""
     slot, domain, count, size, seed, index = job
@@ -122,13 +131,7 @@ def build_cache(root, domains: dict, n: int, size: int, seed: int = 0, verts: bo
         return root
     images = np.lib.format.open_memmap(root / "images.partial.npy", "w+", np.uint8, (n, size, size, 3))
     K, xyz, valid = np.zeros((n, 3, 3), np.float32), np.zeros((n, 21, 3), np.float32), np.zeros((n, 21), bool)
-    dom = np.zeros(n, np.int16)
-    jobs, slot = [], 0
-    for d, (name, count) in enumerate(counts.items()):
-        for k in range(count):
-            jobs.append((slot, name, count, size, seed, k))
-            dom[slot] = d
-            slot += 1
+    jobs, dom = domain_jobs(counts, size, seed)
     vbuf = None
     for slot, s in rendered(_render, jobs, workers, f"render cache {root.name}"):
         images[slot], K[slot], xyz[slot], valid[slot] = s["image"], s["K"], s["xyz"], s["valid"]
