@@ -2,6 +2,7 @@
 
 Takes the summary collected by handclip.quickstart.run; writes figures under figures/, the numbers in
 results.json, and report.md linking both (relative paths, so the folder can be moved or committed).
+One table per evaluated set (rendered domains, then real photos): a row per brief run and shipped model.
 """
 
 from __future__ import annotations
@@ -19,23 +20,36 @@ from handclip.viz.figure import save_prediction_png
 from handclip.viz.grid import save_overlay_grid
 from handclip.viz.logits import save_logits_png
 
-# (metric key in Evaluator results, heading, format); lower is better except AUC
-TABLES = (
-    ("mpjpe", "MPJPE, wrist-relative (mm, lower is better)", "{:.1f}"),
-    ("pa_mpjpe", "PA-MPJPE, Procrustes-aligned (mm, lower is better)", "{:.1f}"),
-    ("mpjpe_auc_zb_20_50", "AUC of 3D PCK over 20-50 mm, wrist-relative (higher is better)", "{:.3f}"),
-    ("epe_2d", "2D EPE in the crop (px, lower is better)", "{:.1f}"),
+# (metric key in Evaluator results, column heading, format): a set's table has the columns its protocol reports
+COLUMNS = (
+    ("mpjpe", "MPJPE mm", "{:.1f}"),
+    ("pa_mpjpe", "PA-MPJPE mm", "{:.1f}"),
+    ("depth_error", "depth error mm", "{:.1f}"),
+    ("mpjpe_auc_zb_20_50", "3D PCK AUC 20-50 mm", "{:.3f}"),
+    ("epe_2d", "2D EPE px", "{:.1f}"),
+    ("epe_2d_box_pck_0.2", "2D PCK@0.2 of the box", "{:.3f}"),
 )
 CURVE = ("mpjpe", "zb_20_50")
+COLUMNS_NOTE = ("Wrist-relative MPJPE, PA-MPJPE (Procrustes-aligned), depth error (root-relative depth, mm) and 2D EPE "
+                "(px in the crop the model saw: its input size, the `input` column, on renders; 256 px on real photos) "
+                "are lower-is-better; the 3D PCK AUC and the 2D PCK at 0.2 of the labelled box's side are "
+                "higher-is-better; `-`: not reported by the set's protocol.")
 
 
-def _table(methods: list[dict], domains: list[str], key: str, fmt: str) -> list[str]:
-    """A Markdown table: one row per method, one column per domain."""
-    lines = ["| method | " + " | ".join(domains) + " |", "|---" * (len(domains) + 1) + "|"]
+def _table(methods: list[dict], label: str) -> list[str]:
+    """A Markdown table of one evaluated set: a row per method, a column per metric its protocol reports."""
+    columns = [c for c in COLUMNS if any(c[0] in m["results"][label]["metrics"] for m in methods)]
+    lines = ["| method | input | " + " | ".join(c[1] for c in columns) + " |", "|---" * (len(columns) + 2) + "|"]
     for m in methods:
-        cells = [fmt.format(m["results"][d]["metrics"][key]) if key in m["results"][d]["metrics"] else "-" for d in domains]
-        lines.append(f"| {m['label']} | " + " | ".join(cells) + " |")
+        metrics = m["results"][label]["metrics"]
+        cells = [fmt.format(metrics[key]) if key in metrics else "-" for key, _, fmt in columns]
+        lines.append(f"| {m['label']} | {m['input_size']} | " + " | ".join(cells) + " |")
     return lines
+
+
+def _set_heading(label: str, result: dict, note: str) -> str:
+    """'### label', with the set's sample count, protocol and `note`."""
+    return f"### {label}: {result['num_samples']} images, protocol `{result['protocol']}`{note}"
 
 
 def _pck_figures(methods: list[dict], domains: list[str], fig_dir: Path) -> dict[str, Path]:
@@ -77,7 +91,38 @@ def _pose_figures(methods: list[dict], domain: str, fig_dir: Path) -> dict[str, 
 
 def _json_ready(methods: list[dict]) -> list[dict]:
     """The per-method numbers without images and arrays."""
-    return [{k: m[k] for k in ("key", "label", "config", "checkpoint", "input_size", "results")} for m in methods]
+    return [{**{k: m[k] for k in ("key", "label", "config", "checkpoint", "input_size", "results")},
+             "shipped": bool(m.get("shipped"))} for m in methods]
+
+
+def _shipped_lines(summary: dict) -> list[str]:
+    """The report's paragraph on the shipped models (or why there are none)."""
+    if not summary["plan"].get("shipped"):
+        return ["Shipped models: not evaluated (the plan's `shipped` is off)."]
+    if not summary.get("shipped"):
+        return ["Shipped models: none (`handclip models` lists no pose model), so no shipped row."]
+    names = ", ".join(f"`{name}`" for name in summary["shipped"])
+    return [f"Shipped models ({names}): the package's trained pose models (`handclip models`), scored as shipped on "
+            "the same sets and not trained here; rows marked `(shipped)`. Hand detectors are not pose models and are "
+            "left out."]
+
+
+def _real_lines(summary: dict) -> list[str]:
+    """The report's paragraph on the real photos: which sets were scored, or that they were absent."""
+    source, real = summary["plan"].get("realdev"), summary.get("real_sets", [])
+    missing = summary.get("real_missing", [])
+    if not source:
+        return ["Real photos: not evaluated (the plan's `realdev` is off)."]
+    lines = []
+    if real:
+        first = summary["plan"].get("realdev_n")
+        lines.append(f"Real photos (`{source}`, evaluation only): " + ", ".join(f"`{d}`" for d in real)
+                     + (f", the first {first} images of each" if first else "")
+                     + "; every model sees the same crops, as that config defines them.")
+    if missing:
+        lines.append(f"The real photos were absent ({', '.join(f'`{p}`' for p in missing)} not found, from "
+                     f"`{source}`, relative to the folder the quickstart ran in): no table for them.")
+    return lines
 
 
 def write_report(summary: dict, out_dir: Path, wall_s: float) -> Path:
@@ -87,8 +132,8 @@ def write_report(summary: dict, out_dir: Path, wall_s: float) -> Path:
     tic = time.perf_counter()
     out_dir = Path(out_dir)
     fig_dir = out_dir / "figures"
-    methods, domains = summary["methods"], summary["domains"]
-    pck, overlays = _pck_figures(methods, domains, fig_dir), _overlay_figures(methods, domains, fig_dir)
+    methods, domains, real = summary["methods"], summary["domains"], summary.get("real_sets", [])
+    pck, overlays = _pck_figures(methods, domains, fig_dir), _overlay_figures(methods, domains + real, fig_dir)
     poses = _pose_figures(methods, domains[-1], fig_dir)
     logits = {m["key"]: save_logits_png(fig_dir / f"logits_{m['key']}.png", m["logits"], m["label"])
               for m in methods if m.get("logits")}
@@ -96,7 +141,8 @@ def write_report(summary: dict, out_dir: Path, wall_s: float) -> Path:
     wall_s += stages["report figures"]
     (out_dir / "results.json").write_text(json.dumps(
         {"wall_s": wall_s, "stages_s": stages, "fast": summary["fast"], "device": summary["device"],
-         "plan": summary["plan"], "methods": _json_ready(methods)}, indent=1))
+         "plan": summary["plan"], "real_sets": real, "real_missing": summary.get("real_missing", []),
+         "methods": _json_ready(methods)}, indent=1))
 
     rel = lambda p: Path(p).relative_to(out_dir).as_posix()  # noqa: E731
     plan = summary["plan"]
@@ -113,17 +159,27 @@ def write_report(summary: dict, out_dir: Path, wall_s: float) -> Path:
         "the first is the training domain, the others are unseen target domains. Protocol `synth`: "
         "joints relative to the wrist (absolute depth is unobservable from a crop).",
         "",
-        "Weights are random-initialised here (no pretrained CLIP or backbone weights are available offline), "
-        "and each method trains only for the quickstart budget, so these numbers show the pipeline working, "
-        "not the papers' accuracy. The mean-pose row is the reference every method must beat.",
+        "The brief runs start from random weights (no pretrained CLIP or backbone weights are available offline) "
+        "and train only for the quickstart budget, so their numbers show the pipeline working, not the papers' "
+        "accuracy. The mean-pose row is the reference every method must beat.",
+        "",
+        *_shipped_lines(summary),
+        "",
+        *_real_lines(summary),
         "",
         "## Results",
+        "",
+        COLUMNS_NOTE,
     ]
-    for key, heading, fmt in TABLES:
-        lines += ["", f"### {heading}", "", *_table(methods, domains, key, fmt)]
+    for i, d in enumerate(domains):
+        where = ", the training domain" if i == 0 else ", unseen domain"
+        lines += ["", _set_heading(d, methods[0]["results"][d], where), "", *_table(methods, d)]
+    for d in real:
+        lines += ["", _set_heading(d, methods[0]["results"][d], ", real photos"), "", *_table(methods, d)]
     lines += ["", "## PCK curves", ""]
     lines += [f"![3D PCK on {d}]({rel(p)})" for d, p in pck.items()]
-    lines += ["", "## Sample predictions", "", "Rows: ground truth, then each method; columns: the first images of each domain.", ""]
+    lines += ["", "## Sample predictions", "",
+              "Rows: ground truth, then each method; columns: the first images of each set.", ""]
     for d, p in overlays.items():
         lines += [f"**{d}**", "", f"![overlays on {d}]({rel(p)})", ""]
     lines += [f"**3D predictions** on the first `{domains[-1]}` image (joints in the camera frame, wrist-relative; "
@@ -140,8 +196,9 @@ def write_report(summary: dict, out_dir: Path, wall_s: float) -> Path:
         lines += ["No method in this run exposes logits matrices."]
     lines += ["", "## Wall time per stage", "", "| stage | seconds |", "|---|---|"]
     lines += [f"| {name} | {sec:.0f} |" for name, sec in stages.items()]
-    lines += ["", "Per-method metrics (JSON) and PCK curves are under `eval/<method>/<domain>/`; checkpoints under "
-              "`runs/<method>/checkpoints/`; all numbers of this page in `results.json`.", ""]
+    lines += ["", "Per-method metrics (JSON) and PCK curves are under `eval/<method>/<set>/` (a shipped model's under "
+              "`eval/zoo_<name>/<set>/`); checkpoints under `runs/<method>/checkpoints/`; all numbers of this page in "
+              "`results.json`.", ""]
     report = out_dir / "report.md"
     report.write_text("\n".join(lines))
     return report

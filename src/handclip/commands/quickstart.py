@@ -1,4 +1,5 @@
-"""`handclip quickstart`: render synthetic domains, train every method on CPU, evaluate, write report.md."""
+"""`handclip quickstart`: render synthetic domains, train every method on CPU, evaluate them and the shipped models,
+write report.md."""
 
 from __future__ import annotations
 
@@ -6,7 +7,8 @@ import argparse
 import time
 from pathlib import Path
 
-HELP = "render synthetic data, train DG-CLIP, its baseline, CLIP-Hand3D and the mean pose, evaluate, write a report"
+HELP = ("render synthetic data, train DG-CLIP, its baseline, CLIP-Hand3D and the mean pose briefly, evaluate them beside "
+        "the shipped models (on the real photos too when present), write a report")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
