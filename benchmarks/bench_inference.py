@@ -1,16 +1,22 @@
 """Inference speed and peak memory of every method's config: eager PyTorch vs onnxruntime, batch 1 and 16.
 
 Each (config, runtime) runs in its own process so peak memory (max RSS) is its own; the onnxruntime
-process imports no torch, as a deployment would. Weights are random (speed does not depend on them).
-Prints one JSON document (and writes it with --out). Target: onnxruntime >= 1.3x eager at batch 1.
+process imports no torch, as a deployment would. Configs get random weights (speed does not depend on them);
+--models times trained models by name or file (handclip.zoo; 'default' is the default shipped model).
+Prints one JSON document (and writes it with --out; --update keeps the rows of that file not re-run, so one
+config can be re-measured). Targets: onnxruntime >= 1.3x eager at batch 1; the default model at batch 1 with
+onnxruntime >= 32 images/s (issue 12, item 5: MediaPipe's rate on this machine, its detection included).
+Each row records the load average around its runs (wall clocks stretch with it; CPU clocks much less).
 
     python benchmarks/bench_inference.py --threads 1 --out benchmarks/results/inference.json
+    python benchmarks/bench_inference.py --configs '' --models default --update --out benchmarks/results/inference.json
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform
 import resource
 import subprocess
@@ -22,6 +28,7 @@ from handclip.timing import images_per_second
 
 # every method's CPU-size and paper-size configs (the DG-CLIP baseline's inference model is DG-CLIP's f^HPE:
 # same network, so its numbers are DG-CLIP's; mean_pose has one size)
+DEFAULT_MODEL_TARGET = 32  # images/s, batch 1, onnxruntime (issue 12, item 5)
 DEFAULT_CONFIGS = ["mean_pose/cpu", "dg_clip/cpu", "dg_clip/paper", "dg_clip/baseline_cpu", "clip_hand3d/cpu",
                    "clip_hand3d/paper"]
 
@@ -31,22 +38,41 @@ def _peak_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def eager_worker(config: str, onnx_path: str, batches: list[int], threads: int, min_seconds: float) -> dict:
-    """Build the method from `config`, time its inference model eagerly, then export it for the ORT worker."""
+MODEL_PREFIX = "model:"  # a row spec naming a trained model (handclip.zoo) instead of a config
+
+
+def build_for(spec: str) -> tuple[object, dict]:
+    """(method in eval mode, row header) for a config name (random weights) or 'model:NAME|PATH' (trained;
+    'model:default' is the default shipped model)."""
     import torch
 
     from handclip.engine.checkpoint import build_method
     from handclip.engine.config import load_config
+
+    if spec.startswith(MODEL_PREFIX):
+        from handclip.zoo import default_name, load_model
+
+        name = spec[len(MODEL_PREFIX):]
+        name = default_name() if name == "default" else name
+        method, config = load_model(name)
+        return method.eval(), {"config": f"{MODEL_PREFIX}{name}", "model": name, "method": config["method"]["name"]}
+    torch.manual_seed(0)
+    config = load_config(spec)
+    return build_method(config).eval(), {"config": spec, "method": config["method"]["name"]}
+
+
+def eager_worker(spec: str, onnx_path: str, batches: list[int], threads: int, min_seconds: float) -> dict:
+    """Build the method of `spec` (build_for), time its inference model eagerly, then export it for the ORT worker."""
+    import torch
+
     from handclip.export import export_onnx, ort_session, parity, parity_ok, sample_images
 
     torch.set_num_threads(threads)
-    torch.manual_seed(0)
-    method = build_method(load_config(config)).eval()
+    method, header = build_for(spec)
     model = method.inference_model().eval()
     size = int(method.input_size)
     params = sum(p.numel() for p in model.parameters())
-    result = {"config": config, "method": load_config(config)["method"]["name"], "input_size": size,
-              "inference_params": params, "eager": {}}
+    result = {**header, "input_size": size, "inference_params": params, "eager": {}}
     for batch in batches:
         images = sample_images(size, batch)
 
@@ -96,11 +122,35 @@ def plot(report: dict, path: Path) -> None:
         ax.bar([i + 0.2 for i in x], [r["onnxruntime"][key]["cpu"] for r in rows], 0.4, label="onnxruntime")
         ax.set_xticks(list(x), [r["config"] for r in rows], rotation=30, ha="right", fontsize=8)
         ax.set_yscale("log")
+        if batch == 1:
+            ax.axhline(DEFAULT_MODEL_TARGET, color="k", linestyle="--", linewidth=0.8,
+                       label=f"{DEFAULT_MODEL_TARGET}/s (default model's target)")
         ax.set_ylabel("images / s of CPU time")
         ax.set_title(f"batch {batch}, {report['threads']} thread(s)")
         ax.legend(fontsize=8)
     fig.tight_layout()
     fig.savefig(path, dpi=100)
+
+
+def default_model_summary(rows: list[dict]) -> dict:
+    """Issue 12, item 5: the default shipped model's batch-1 onnxruntime rate against the target; while none is
+    shipped, dg_clip/cpu's (the CPU recipe's network with random weights: the same speed)."""
+    from handclip.zoo import ZooError, default_name
+
+    try:
+        key, note = MODEL_PREFIX + default_name(), "the default shipped model"
+    except ZooError:
+        key, note = "dg_clip/cpu", "no model is shipped yet: dg_clip/cpu's network with random weights stands in"
+    row = next((r for r in rows if r.get("config") == key and "onnxruntime" in r), None)
+    if row is None:
+        return {"row": key, "note": f"{note}; not measured in this report (run it with --configs / --models)"}
+    rate = row["onnxruntime"].get("batch1_images_per_s")
+    if rate is None:
+        return {"row": key, "note": f"{note}; batch 1 not measured (--batches 1,...)"}
+    return {"row": key, "note": note, "input_size": row["input_size"], "target_images_per_s": DEFAULT_MODEL_TARGET,
+            "onnxruntime_batch1_images_per_s": rate, "eager_batch1_images_per_s": row["eager"]["batch1_images_per_s"],
+            "met_on_cpu_clock": rate["cpu"] >= DEFAULT_MODEL_TARGET, "met_on_wall_clock": rate["wall"] >= DEFAULT_MODEL_TARGET,
+            "loadavg": row.get("loadavg")}
 
 
 def _child(args: list[str]) -> dict:
@@ -113,7 +163,10 @@ def _child(args: list[str]) -> dict:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--configs", default=",".join(DEFAULT_CONFIGS))
+    parser.add_argument("--configs", default=",".join(DEFAULT_CONFIGS), help="config names, comma-separated")
+    parser.add_argument("--models", default="", help="trained models by name or file, comma-separated ('default': "
+                        "the default shipped model)")
+    parser.add_argument("--update", action="store_true", help="keep the rows of --out that are not re-run")
     parser.add_argument("--batches", default="1,16")
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--min-seconds", type=float, default=3.0)
@@ -133,10 +186,12 @@ def main() -> int:
     from tqdm import tqdm
 
     common = ["--batches", args.batches, "--threads", str(args.threads), "--min-seconds", str(args.min_seconds)]
+    specs = [c for c in args.configs.split(",") if c] + [MODEL_PREFIX + m for m in args.models.split(",") if m]
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
-        for config in tqdm(args.configs.split(","), desc="bench", unit="config"):
-            onnx_path = str(Path(tmp) / (config.replace("/", "_") + ".onnx"))
+        for k, config in enumerate(tqdm(specs, desc="bench", unit="config")):
+            onnx_path = str(Path(tmp) / f"{k}.onnx")
+            load_before = [round(v, 2) for v in os.getloadavg()]
             row = _child(["--worker", "eager", config, onnx_path, *common])
             if "error" not in row:
                 trials = [_child(["--worker", "ort", onnx_path, str(row["input_size"]), level, *common])
@@ -151,15 +206,23 @@ def main() -> int:
                                                     for clock in ("wall", "cpu")} for b in batches}
             else:
                 row["config"] = config
+            row["loadavg"] = {"before": load_before, "after": [round(v, 2) for v in os.getloadavg()]}
             rows.append(row)
+    if args.update and args.out and args.out.is_file():  # earlier rows of configs not re-run stay, in their order
+        fresh = {row["config"]: row for row in rows}
+        earlier = json.loads(args.out.read_text())["results"]
+        rows = [fresh.pop(row["config"], row) for row in earlier] + list(fresh.values())
     import onnxruntime
     import torch
 
     report = {
         "benchmark": "inference", "threads": args.threads, "batches": batches, "cpu": platform.processor() or platform.machine(),
-        "torch": torch.__version__, "onnxruntime": onnxruntime.__version__, "target": "onnxruntime >= 1.3x eager at batch 1",
+        "torch": torch.__version__, "onnxruntime": onnxruntime.__version__,
+        "target": "onnxruntime >= 1.3x eager at batch 1; the default model at batch 1 with onnxruntime >= "
+                  f"{DEFAULT_MODEL_TARGET} images/s (issue 12, item 5)",
         "clocks": "wall: images per second of wall time; cpu: per second of process CPU time (robust to other "
                   "jobs on a shared machine; with 1 thread about the wall-clock rate of an idle machine)",
+        "default_model": default_model_summary(rows),
         "results": rows,
     }
     text = json.dumps(report, indent=1)

@@ -81,7 +81,8 @@ def test_predict_command_writes_json_and_png(mean_pose_ckpt, tmp_path, fixture_i
     height, width = read_image(fixture_image).shape[:2]
     assert (uv >= -0.5).all() and (uv[:, 0] <= width - 0.5).all() and (uv[:, 1] <= height - 0.5).all()
     with Image.open(out / "00000000.png") as png:
-        assert png.format == "PNG" and png.width > width
+        assert png.format == "PNG" and png.size == (width, height)  # the overlay at the image's size, no 3D panel
+    assert not (out / "view3d").exists()
 
 
 def test_predict_command_on_a_video(mean_pose_ckpt, tmp_path, fixture_image):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import os
 import sys
 from collections import Counter
 from pathlib import Path
@@ -29,11 +30,21 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("input", type=Path, help="an image, a folder of images, or a video file")
     parser.add_argument("--checkpoint", help="a checkpoint .pt written by `handclip train`, a packed .safetensors model "
                         "or a shipped model's name (`handclip models`); default: the default shipped model")
-    parser.add_argument("--box", type=parse_box, help="hand box x,y,w,h in pixels (default: the whole image)")
-    parser.add_argument("--left", action="store_true", help="the hand is a left hand (mirrored in and back out)")
+    parser.add_argument("--box", type=parse_box, help="hand box x,y,w,h in pixels (default: the hands the detector "
+                        "finds, else the whole image)")
+    parser.add_argument("--left", action="store_true", help="the hand is a left hand (mirrored in and back out); "
+                        "with --box or --detector none")
+    parser.add_argument("--detector", metavar="NAME|PATH|none",
+                        help="images without --box/--boxes: the hand detector finding every hand's box and side (a "
+                        "shipped name, a .pt or .safetensors; default: the shipped one, else the whole image is one "
+                        "hand); none: the whole image")
+    parser.add_argument("--max-hands", type=int, default=2, help="detector: at most this many hands per image (2)")
+    parser.add_argument("--min-score", type=float, default=0.3, help="detector: keep hands scoring at least this (0.3)")
     parser.add_argument("--out", type=Path, default=Path("predictions"), help="output folder (default: predictions)")
     parser.add_argument("--device", default=None, help="cpu or cuda (default: cuda when available)")
-    parser.add_argument("--batch-size", type=int, default=16)
+    parser.add_argument("--batch-size", type=int, default=8,
+                        help="images (hands) per forward pass (default 8: on CPU 10-30 %% less time per image than 16, "
+                        "whose larger activations are mapped afresh each batch)")
     parser.add_argument("--max-frames", type=int, default=0, help="video: stop after this many frames (0: all)")
     parser.add_argument("--boxes", type=Path, metavar="FILE",
                         help="images: hand boxes from a COCO file (images[].file_name matched by base name, annotations[]"
@@ -42,6 +53,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="coco: also write coco_keypoints.json, COCO keypoint results of every hand (images)")
     parser.add_argument("--save-mesh", nargs="?", const="obj", choices=("obj", "ply", "glb"), metavar="FORMAT",
                         help="write each predicted mesh as <stem>.obj (default), .ply or .glb (those two need trimesh)")
+    parser.add_argument("--view3d", action="store_true",
+                        help="also write view3d/<stem>.png, the overlay beside a matplotlib 3D view of the joints (and "
+                        "mesh); slow (about 0.2 s of CPU an image against 2 ms for the overlay), so off by default")
+    parser.add_argument("--threads", type=int, default=None,
+                        help="PyTorch threads for the network (default: the CPU cores less one, at least 1; the "
+                        "reader and writer threads use the rest)")
 
 
 def _images_in(folder: Path) -> list[Path]:
@@ -76,55 +93,87 @@ def _faces(predictor, result: dict):
     return faces[:, ::-1] if faces is not None and result["side"] == "left" else faces
 
 
+VIEW3D = "view3d"  # the folder of the matplotlib 3D views (--view3d)
+
+
+def _write_outputs(predictor, item, record: dict, out: Path, stem: str, mesh_format: str | None,
+                   view3d: bool) -> list[Path]:
+    """One image's files (run in the writer thread): <stem>.json, then per hand the OpenCV overlay
+    <stem>[_hand<k>].png, its mesh file and, on request, view3d/<same name>.png (overlay beside the 3D view)."""
+    from handclip.mesh.files import save_mesh
+    from handclip.viz import save_overlay_png, save_prediction_png
+
+    json_path = out / f"{stem}.json"
+    json_path.write_text(json.dumps(record))
+    written = [json_path]
+    for k, result in enumerate(item.results):
+        name = stem if len(item.results) == 1 else f"{stem}_hand{k}"
+        faces = _faces(predictor, result)
+        written.append(save_overlay_png(out / f"{name}.png", item.image, result, faces))
+        if view3d:
+            written.append(save_prediction_png(out / VIEW3D / f"{name}.png", item.image, result, faces, item.path.name))
+        if mesh_format and "verts" in result:
+            written.append(save_mesh(out / f"{name}.{mesh_format}", result["verts"], faces))
+    return written
+
+
 def predict_images(predictor, files: list[Path], box, left: bool, out: Path, boxes: Path | None = None,
-                   coco: bool = False, mesh_format: str | None = None) -> list[Path]:
-    """Predict each image; write <stem>.json and <stem>.png (overlay + 3D view) into `out`, and with
-    `boxes` one hand per box (<stem>_hand<k>.png when several), <stem>.<mesh_format> meshes, COCO results."""
+                   coco: bool = False, mesh_format: str | None = None, detect: dict | None = None,
+                   view3d: bool = False) -> list[Path]:
+    """Predict each image; write <stem>.json and the overlay <stem>.png into `out`, and with `boxes` one hand
+    per box (<stem>_hand<k>.png when several), <stem>.<mesh_format> meshes, COCO results, view3d/ 3D views.
+    detect: {'max_hands', 'min_score'} to find the hands with the predictor's detector (JSON 'hands' as for boxes).
+    Files are read ahead and outputs written in two worker threads while the model predicts batches of hands
+    across images (handclip.predict_stream)."""
     from tqdm import tqdm
 
-    from handclip.api import read_image, to_json
+    from handclip.api import to_json
     from handclip.coco_io import keypoint_result, load_boxes, write_results
+    from handclip.predict_stream import predict_stream
     from handclip.errors import UserError, one_line
-    from handclip.mesh.files import save_mesh
-    from handclip.viz import save_prediction_png
+    from handclip.prefetch import ordered_map
 
     side = "left" if left else "right"
     boxes_of = None if boxes is None else load_boxes(boxes, side)
-    written, results_coco, absent, meshless = [], [], [], False
-    stems, failed = output_stems(files), []
-    for index, path in enumerate(tqdm(files, desc="predict", unit="image", disable=len(files) < 2)):
-        entry = None if boxes_of is None else boxes_of.get(path.name)
+    entries = {path: None if boxes_of is None else boxes_of.get(path.name) for path in files}
+    absent = [path.name for path in files if boxes_of is not None and entries[path] is None]
+    stems = output_stems(files)
+
+    def hands_of(path: Path) -> list[dict] | None:
+        if detect is not None:
+            return None
         if boxes_of is None:
-            hands = [{"box": box, "side": side, "score": 1.0}]
-        else:
-            hands = entry["hands"] if entry else []
-            absent += [] if entry else [path.name]
-        try:  # a file that cannot be read or a box that does not fit it: skipped, the others go on
-            image = read_image(path)
-            results = predictor.predict([image] * len(hands), boxes=[h["box"] for h in hands],
-                                        left=[h["side"] == "left" for h in hands]) if hands else []
-        except (UserError, OSError, ValueError) as err:
+            return [{"box": box, "side": side, "score": 1.0}]
+        return entries[path]["hands"] if entries[path] else []
+
+    def record(item) -> dict:
+        if boxes_of is None and detect is None:
+            return {"image": str(item.path), **to_json(item.results[0])}
+        hands = [{**to_json(r), "score": h["score"]} for r, h in zip(item.results, item.hands)]
+        listed = {"image": str(item.path), "hands": hands}
+        return listed if entries[item.path] or detect else {**listed, "note": f"no entry in {boxes}"}
+
+    def write(item):
+        if item.error is not None:
+            return item, []
+        return item, _write_outputs(predictor, item, record(item), out, stems[item.path], mesh_format, view3d)
+
+    written, results_coco, meshless, failed = [], [], False, []
+    done = ordered_map(write, predict_stream(predictor, files, hands_of, detect), ahead=predictor.batch_size)
+    for index, (item, paths) in enumerate(tqdm(done, total=len(files), desc="predict", unit="image",
+                                               disable=len(files) < 2)):
+        if item.error is not None:  # a file that cannot be read or a box that does not fit it: skipped
             if len(files) == 1:
-                raise
-            failed.append(path)
-            tqdm.write(f"handclip predict: skipped {path}: {one_line(err)}", file=sys.stderr)
+                raise item.error
+            failed.append(item.path)
+            tqdm.write(f"handclip predict: skipped {item.path}: {one_line(item.error)}", file=sys.stderr)
             continue
-        json_path = out / f"{stems[path]}.json"
-        if boxes_of is None:
-            json_path.write_text(json.dumps({"image": str(path), **to_json(results[0])}))
-        else:
-            record = {"image": str(path), "hands": [{**to_json(r), "score": h["score"]} for r, h in zip(results, hands)]}
-            json_path.write_text(json.dumps(record if entry else {**record, "note": f"no entry in {boxes}"}))
-        written.append(json_path)
-        for k, (result, hand) in enumerate(zip(results, hands)):
-            stem = stems[path] if len(results) == 1 else f"{stems[path]}_hand{k}"
-            faces = _faces(predictor, result)
-            written.append(save_prediction_png(out / f"{stem}.png", image, result, faces, path.name))
-            if mesh_format and "verts" in result:
-                written.append(save_mesh(out / f"{stem}.{mesh_format}", result["verts"], faces))
-            meshless |= bool(mesh_format) and "verts" not in result
-            if coco:
-                results_coco.append(keypoint_result(entry["image_id"] if entry else index + 1, result, hand["score"]))
+        written += paths
+        meshless |= bool(mesh_format) and any("verts" not in result for result in item.results)
+        if coco:
+            entry = entries[item.path]
+            results_coco += [keypoint_result(entry["image_id"] if entry else index + 1, result, hand["score"])
+                             for result, hand in zip(item.results, item.hands)]
     if coco:
         written.append(write_results(out / "coco_keypoints.json", results_coco))
     if absent:
@@ -138,15 +187,16 @@ def predict_images(predictor, files: list[Path], box, left: bool, out: Path, box
     return written
 
 
-def predict_video(predictor, path: Path, box, left: bool, out: Path, batch_size: int, max_frames: int) -> list[Path]:
+def predict_video(predictor, path: Path, box, left: bool, out: Path, batch_size: int, max_frames: int,
+                  view3d: bool = False) -> list[Path]:
     """Predict every frame; write <stem>.jsonl (one JSON line per frame), <stem>_overlay.mp4 (H.264 with PyAV,
-    else mp4v) and <stem>.png (first frame)."""
+    else mp4v), <stem>.png (the first frame's overlay) and with view3d view3d/<stem>.png (its 3D view)."""
     import cv2
     from tqdm import tqdm
 
     from handclip.api import to_json
     from handclip.video import VideoWriter
-    from handclip.viz import save_prediction_png
+    from handclip.viz import save_overlay_png, save_prediction_png
     from handclip.viz.mesh_overlay import draw_overlay
 
     cap = cv2.VideoCapture(str(path))
@@ -184,8 +234,10 @@ def predict_video(predictor, path: Path, box, left: bool, out: Path, batch_size:
     if writer.note:
         print(f"note: {writer.note}")
     rgb, result = first
-    png = save_prediction_png(out / f"{path.stem}.png", rgb, result, faces, f"{path.name} frame 0")
-    return [json_path, video_path, png]
+    pngs = [save_overlay_png(out / f"{path.stem}.png", rgb, result, faces)]
+    if view3d:
+        pngs.append(save_prediction_png(out / VIEW3D / f"{path.stem}.png", rgb, result, faces, f"{path.name} frame 0"))
+    return [json_path, video_path, *pngs]
 
 
 def _check_outputs(args: argparse.Namespace, video: bool) -> str | None:
@@ -199,14 +251,28 @@ def _check_outputs(args: argparse.Namespace, video: bool) -> str | None:
         return "give --box or --boxes, not both"
     if args.boxes and not args.boxes.is_file():
         return f"--boxes: no such file {args.boxes}"
+    if args.detector not in (None, "none") and (args.box or args.boxes or video):
+        return "--detector finds the hands of images without --box or --boxes; give one or the other"
+    if args.max_hands < 1 or not 0.0 <= args.min_score <= 1.0:
+        return f"--max-hands must be >= 1 and --min-score in [0, 1], got {args.max_hands} and {args.min_score}"
     if args.save_mesh in ("ply", "glb") and importlib.util.find_spec("trimesh") is None:
         return f"--save-mesh {args.save_mesh} needs trimesh (pip install trimesh); --save-mesh obj needs nothing"
     return None
 
 
+def default_threads() -> int:
+    """PyTorch threads for predict: one core is left to the reader and writer threads (at least one thread).
+    On the busy 2-core machine (load 7) 2 threads took 30x the CPU time of 1 at batch 1, spinning on each other."""
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    return max(1, cores - 1)
+
+
 def run(args: argparse.Namespace) -> int:
+    import torch
+
     import handclip
     from handclip import preflight
+    from handclip.memory import keep_freed_memory
 
     source: Path = args.input
     if not source.exists():
@@ -219,14 +285,27 @@ def run(args: argparse.Namespace) -> int:
     preflight.at_least(args.batch_size, 1, "--batch-size")
     preflight.at_least(args.max_frames, 0, "--max-frames")
     preflight.device(args.device)
+    threads = default_threads() if args.threads is None else args.threads
+    preflight.at_least(threads, 1, "--threads")
     files = _images_in(source) if source.is_dir() else [source]
-    predictor = handclip.load(args.checkpoint, device=args.device, batch_size=args.batch_size)
+    video = source.is_file() and source.suffix.lower() in VIDEO_SUFFIXES
+    finder = None if args.box or args.boxes or video or args.detector == "none" else args.detector or "auto"
+    predictor = handclip.load(args.checkpoint, device=args.device, batch_size=args.batch_size, detector=finder)
+    if predictor.detector is not None and args.left:
+        print("handclip predict: --left goes with --box (or --detector none, the whole image); the detector finds "
+              "each hand's side", file=sys.stderr)
+        return 1
     args.out.mkdir(parents=True, exist_ok=True)
-    options = {"boxes": args.boxes, "coco": args.format == "coco", "mesh_format": args.save_mesh}
+    torch.set_num_threads(threads)
+    keep_freed_memory()  # batches reuse the pages of the last one (handclip.memory)
+    detect = None if predictor.detector is None else {"max_hands": args.max_hands, "min_score": args.min_score}
+    options = {"boxes": args.boxes, "coco": args.format == "coco", "mesh_format": args.save_mesh, "detect": detect,
+               "view3d": args.view3d}
     if source.is_dir():
         written = predict_images(predictor, files, args.box, args.left, args.out, **options)
     elif source.suffix.lower() in VIDEO_SUFFIXES:
-        written = predict_video(predictor, source, args.box, args.left, args.out, args.batch_size, args.max_frames)
+        written = predict_video(predictor, source, args.box, args.left, args.out, args.batch_size, args.max_frames,
+                                args.view3d)
     else:
         written = predict_images(predictor, [source], args.box, args.left, args.out, **options)
     print(f"wrote {len(written)} files to {args.out}")
