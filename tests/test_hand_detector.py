@@ -14,7 +14,7 @@ from handclip.data import build_dataset, collate
 from handclip.data.frames_cache import place_hands
 from handclip.detection.boxes import iou_matrix, nms
 from handclip.detection.codec import CenterCodec
-from handclip.detection.detector import HandDetector, pose_box
+from handclip.detection.detector import HandDetector, canvas_size, pose_box
 from handclip.detection.letterbox import PAD_VALUE, Letterbox, letterbox
 from handclip.methods import build
 from handclip.models.hand_side import CONTEXT, HandSideNet, crop_squares
@@ -78,6 +78,11 @@ def test_iou_and_nms_on_hand_computed_boxes():
     scores = np.array([0.8, 0.9, 0.7, 0.95])  # box 0 and 1 overlap by 90 / 110; box 3 is empty
     assert nms(boxes, scores, 0.5).tolist() == [3, 1, 2]
     assert nms(boxes, scores, 0.9).tolist() == [3, 1, 0, 2] and nms(boxes, scores, 0.5, max_keep=2).tolist() == [3, 1]
+
+
+def test_canvas_keeps_small_photos_at_the_training_size_and_enlarges_big_ones_up_to_1_5x():
+    assert canvas_size((256, 256, 3), 256) == 256 and canvas_size((90, 120), 256) == 256
+    assert canvas_size((300, 330), 256) == 352 and canvas_size((480, 640), 256) == 384  # 330 -> 11 x 32; 1.5 x 256
 
 
 def test_pose_box_is_the_square_the_renders_frame():

@@ -1,8 +1,10 @@
 """HandDetector: photos in, every hand out as {'box' [x, y, w, h] photo px, 'score', 'side'}; load_detector.
 
-Each photo is letterboxed to the method's input size, the method gives its best centre candidates, and
-these are mapped back to photo pixels, cut to the photo, thinned by NMS and limited to `max_hands` above
-`min_score`. POSE_SCALE turns a detected box into the square crop the pose models were trained on.
+Each photo is letterboxed to a square canvas (canvas_size: the method's input size, or up to MAX_UPSCALE x it
+for larger photos, so that their hands do not shrink below the sizes it finds best), the method gives its best
+centre candidates, and these are mapped back to photo pixels, cut to the photo, thinned by NMS and limited to
+`max_hands` above `min_score`. POSE_SCALE turns a detected box into the square crop the pose models were
+trained on.
 """
 
 from __future__ import annotations
@@ -20,6 +22,16 @@ MIN_SCORE = 0.3
 NMS_IOU = 0.5
 # the renders the pose models learn from frame the hand's box at 45-75 % of the crop (0.6 on average)
 POSE_SCALE = 1.0 / 0.6
+# a 640x480 photo on a 384 px canvas rather than a 256 px one: hxp3d hands found 54 % -> 80 % with the first
+# detector/cpu weights (hands ~50 px -> ~80 px), while lstm2d's 256 px frames are best left at 256
+MAX_UPSCALE = 1.5
+
+
+def canvas_size(shape, size: int) -> int:
+    """The canvas for a photo of shape (H, W, ...): its longer side rounded up to a multiple of 32, at least
+    `size` (the network's training input) and at most MAX_UPSCALE x size."""
+    longer = -(-max(shape[:2]) // 32) * 32
+    return int(min(max(longer, size), MAX_UPSCALE * size))
 
 
 def pose_box(box) -> list[float]:
@@ -42,25 +54,36 @@ class HandDetector:
         """Per image, its hands best first: {'box': [x, y, w, h] photo px, 'score': float, 'side': 'left'|'right'}."""
         if max_hands < 1 or not 0.0 <= min_score <= 1.0:
             raise ValueError(f"max_hands must be >= 1 and min_score in [0, 1], got {max_hands} and {min_score}")
+        found: list = [None] * len(images)
+        by_canvas: dict[int, list[int]] = {}
+        for i, image in enumerate(images):
+            by_canvas.setdefault(canvas_size(image.shape, self.size), []).append(i)
+        for canvas, members in by_canvas.items():
+            for start in range(0, len(members), self.batch_size):
+                batch = members[start:start + self.batch_size]
+                for i, hands in zip(batch, self._detect([images[i] for i in batch], canvas, max_hands, min_score)):
+                    found[i] = hands
+        return found
+
+    def _detect(self, chunk: list[np.ndarray], canvas: int, max_hands: int, min_score: float) -> list[list[dict]]:
+        """detect() of photos sharing one canvas size."""
         found = []
-        for start in range(0, len(images), self.batch_size):
-            chunk = images[start:start + self.batch_size]
-            boxed = [letterbox(image, self.size) for image in chunk]
-            canvases = torch.from_numpy(np.stack([canvas for canvas, _ in boxed])).to(self.device)
-            out = {k: v.float().cpu().numpy() for k, v in self.method.predict({"image": canvases}).items()}
-            kept = [self._kept(out["boxes"][j], out["scores"][j], box_map, image.shape[:2], max_hands, min_score)
-                    for j, (image, (_, box_map)) in enumerate(zip(chunk, boxed))]
-            if "left" in out:
-                left = [out["left"][j][keep] for j, (keep, _) in enumerate(kept)]
-            else:  # the crop classifier: one pass over every kept hand of the chunk
-                index = np.concatenate([np.full(len(keep), j) for j, (keep, _) in enumerate(kept)]).astype(np.int64)
-                boxes = np.concatenate([out["boxes"][j][keep] for j, (keep, _) in enumerate(kept)]).reshape(-1, 4)
-                probs = self.method.sides(canvases, torch.from_numpy(boxes).to(self.device),
-                                          torch.from_numpy(index).to(self.device)).cpu().numpy()
-                left = np.split(probs, np.cumsum([len(keep) for keep, _ in kept])[:-1])
-            for j, (keep, photo) in enumerate(kept):
-                found.append([{"box": [round(float(v), 2) for v in photo[i]], "score": round(float(out["scores"][j][k]), 4),
-                               "side": "left" if left[j][i] > 0.5 else "right"} for i, k in enumerate(keep)])
+        boxed = [letterbox(image, canvas) for image in chunk]
+        canvases = torch.from_numpy(np.stack([c for c, _ in boxed])).to(self.device)
+        out = {k: v.float().cpu().numpy() for k, v in self.method.predict({"image": canvases}).items()}
+        kept = [self._kept(out["boxes"][j], out["scores"][j], box_map, image.shape[:2], max_hands, min_score)
+                for j, (image, (_, box_map)) in enumerate(zip(chunk, boxed))]
+        if "left" in out:
+            left = [out["left"][j][keep] for j, (keep, _) in enumerate(kept)]
+        else:  # the crop classifier: one pass over every kept hand of the chunk
+            index = np.concatenate([np.full(len(keep), j) for j, (keep, _) in enumerate(kept)]).astype(np.int64)
+            boxes = np.concatenate([out["boxes"][j][keep] for j, (keep, _) in enumerate(kept)]).reshape(-1, 4)
+            probs = self.method.sides(canvases, torch.from_numpy(boxes).to(self.device),
+                                      torch.from_numpy(index).to(self.device)).cpu().numpy()
+            left = np.split(probs, np.cumsum([len(keep) for keep, _ in kept])[:-1])
+        for j, (keep, photo) in enumerate(kept):
+            found.append([{"box": [round(float(v), 2) for v in photo[i]], "score": round(float(out["scores"][j][k]), 4),
+                           "side": "left" if left[j][i] > 0.5 else "right"} for i, k in enumerate(keep)])
         return found
 
     @staticmethod
