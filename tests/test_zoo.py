@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 import torch
 import yaml
+from PIL import Image
 
 import handclip
 from handclip import cli, zoo
@@ -193,14 +194,24 @@ def test_every_shipped_model_loads_and_predicts(monkeypatch):
     if not models:
         return
     assert sum(m["default"] for m in models) == 1
+    assert not any(m["default"] for m in models if zoo.is_detector(m))
     assert sum(m["bytes"] for m in models) <= MAX_ZOO_BYTES
     for m in models:
         assert (PACKAGE_ZOO / m["file"]).stat().st_size == m["bytes"] <= MAX_MODEL_BYTES, m["name"]
         card = (PACKAGE_ZOO / m["card"]).read_text()
         assert "TODO" not in card, f"{m['card']}: complete the card's TODO lines"
+        assert yaml.safe_load((PACKAGE_ZOO / m["config"]).read_text())["method"]["name"] == m["method"], m["name"]
+        if zoo.is_detector(m):  # finds hands: boxes with a score and a side on the real photo
+            from handclip.detection.detector import load_detector
+
+            detector = load_detector(m["name"], device="cpu")
+            assert card_parameters(card) == m["params"] == count_parameters(detector.method), m["name"]
+            image = np.asarray(Image.open(IMAGE).convert("RGB"))
+            for hand in detector.detect([image], min_score=0.0)[0]:
+                assert len(hand["box"]) == 4 and 0.0 <= hand["score"] <= 1.0 and hand["side"] in ("left", "right")
+            continue
         predictor = handclip.load(m["name"], device="cpu")
         assert card_parameters(card) == m["params"] == count_parameters(predictor.method), m["name"]
-        assert yaml.safe_load((PACKAGE_ZOO / m["config"]).read_text())["method"]["name"] == m["method"], m["name"]
         [result] = predictor.predict(IMAGE)
         assert result["xyz"].shape == (21, 3) and np.isfinite(result["xyz"]).all()
         assert result["uv"].shape == (21, 2) and np.isfinite(result["uv"]).all()
