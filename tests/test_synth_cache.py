@@ -49,3 +49,17 @@ def test_default_root_is_keyed_by_settings(tmp_path, monkeypatch):
     b = build_dataset("synth_cache", domains={"source": 1}, n=3, size=32, render_size=32, workers=1)
     assert a.root.parent == b.root.parent == tmp_path / "synth" and a.root != b.root
     assert len(a) == 2 and len(b) == 3
+
+
+def test_an_interrupted_render_is_started_again(tmp_path):
+    root = tmp_path / "c"
+    root.mkdir()
+    (root / "images.partial.npy").write_bytes(b"half written")  # what a killed render leaves
+    ds = build_dataset("synth_cache", root=root, domains={"source": 1}, n=2, size=32, render_size=32, workers=1)
+    assert len(ds) == 2 and not list(root.glob("*.partial.npy"))
+    (tmp_path / "other").mkdir()
+    (tmp_path / "other" / "notes.txt").write_text("mine")
+    with pytest.raises(FileExistsError, match="not an unfinished cache"):
+        build_dataset("synth_cache", root=tmp_path / "other", domains={"source": 1}, n=2, size=32, render_size=32,
+                      workers=1)
+    assert (tmp_path / "other" / "notes.txt").read_text() == "mine"

@@ -34,6 +34,7 @@ from handclip.data.synth.dataset import SynthHands
 from handclip.data.synth.domains import get as get_domain
 
 FORMAT = "handclip-synth-cache/1"
+PARTIAL = ".partial.npy"  # arrays being rendered; renamed when complete, so meta.json is written last
 
 
 @lru_cache(maxsize=1)
@@ -75,9 +76,11 @@ def cache_folder(root, meta: dict, label: str, kind: str, name: str) -> tuple[Pa
             return root, True
         raise FileExistsError(f"{label}: {root} holds a cache of other settings ({_diff(old, meta)}); "
                               f"give another root, or delete that folder to re-render")
-    if root.exists() and any(root.iterdir()):
+    if root.exists() and any(not p.name.endswith(PARTIAL) for p in root.iterdir()):
         raise FileExistsError(f"{label}: {root} exists and is not an unfinished cache; give an empty or new folder")
     root.mkdir(parents=True, exist_ok=True)
+    for stale in root.glob(f"*{PARTIAL}"):  # an interrupted render: start it again
+        stale.unlink()
     return root, False
 
 
