@@ -135,7 +135,9 @@ def train(config: dict, out, resume: bool = False, overwrite: bool = False) -> d
     bar = tqdm(range(start, total), initial=start, total=total, desc="clip-train", unit="step")
     for step in bar:
         epoch, i = divmod(step, per_epoch)
-        idx = np.sort(np.random.default_rng([seed, epoch]).permutation(len(cache))[i * bs:(i + 1) * bs])
+        if i == 0 or step == start:  # the epoch's order, drawn once (a pure function of seed and epoch)
+            order = np.random.default_rng([seed, epoch]).permutation(len(cache))
+        idx = np.sort(order[i * bs:(i + 1) * bs])
         rng = np.random.default_rng([seed, epoch, i, 1])
         codes = cache.codes[idx]
         pixels = batch_pixels(np.asarray(cache.images[idx]), rng, data["crop"], model.config.vision_config.image_size)

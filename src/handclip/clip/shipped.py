@@ -9,7 +9,6 @@ index's SHA-256 before it is read.
 from __future__ import annotations
 
 import os
-import shutil
 from pathlib import Path
 
 from handclip.atomic import write_atomic
@@ -64,9 +63,7 @@ def ship(weights: str | Path, name: str, card: str, entry: dict, zoo: str | Path
     if (taken or any(m["name"] == name for m in index["models"])) and not force:
         raise ZooError(f"CLIP {name!r} exists in {folder} ({', '.join(taken) or 'zoo.json'}); pass --force to replace it")
     folder.mkdir(parents=True, exist_ok=True)
-    tmp = folder / f".{files['file']}.tmp{os.getpid()}"
-    shutil.copyfile(weights, tmp)
-    os.replace(tmp, folder / files["file"])
+    write_atomic(folder / files["file"], Path(weights).read_bytes())
     write_atomic(folder / files["card"], card)
     new = {"name": name, **files, **entry, "sha256": sha256(folder / files["file"])}
     write_index({**index, "models": [m for m in index["models"] if m["name"] != name] + [new]}, folder)

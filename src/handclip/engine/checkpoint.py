@@ -175,9 +175,15 @@ def load_weights(method, weights: dict, path: str | Path) -> None:
         )
 
 
+def load_model_and_config(path: str | Path, map_location: str | torch.device = "cpu") -> tuple:
+    """(method rebuilt from a checkpoint's saved config with its weights, in eval mode; that config): one read."""
+    state = load_checkpoint(path, map_location=map_location)
+    config = config_of(path, state)
+    method = build_method(config)
+    load_weights(method, state["model"], path)
+    return method.to(torch.device(map_location)).eval(), config
+
+
 def load_model(path: str | Path, map_location: str | torch.device = "cpu"):
     """Rebuild the method from a checkpoint's saved config and load its weights; returned in eval mode."""
-    state = load_checkpoint(path, map_location=map_location)
-    method = build_method(config_of(path, state))
-    load_weights(method, state["model"], path)
-    return method.to(torch.device(map_location)).eval()
+    return load_model_and_config(path, map_location)[0]

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import torch
 
-from handclip.engine.checkpoint import config_of, load_model as load_checkpoint_model
+from handclip.engine.checkpoint import load_model_and_config
 from handclip.zoo.index import resolve
 from handclip.zoo.weights import load_packed
 
@@ -16,4 +16,4 @@ def load_model(name_or_path=None, map_location: str | torch.device = "cpu", zoo=
     path = resolve(name_or_path, zoo)
     if path.suffix == ".safetensors":
         return load_packed(path, map_location)
-    return load_checkpoint_model(path, map_location=map_location), config_of(path)
+    return load_model_and_config(path, map_location)

@@ -16,6 +16,7 @@ from handclip.data.synth.domains import sample_style
 from handclip.data.synth.scene import PosedHand, limb, pose_hand, visible
 from handclip.geometry import project
 from handclip.skeleton import mirror_xyz
+from handclip.detection.boxes import iou_matrix
 
 WIDTHS = (320, 640)  # frame widths the renderer supports
 BOX_FRACTION = (0.1, 0.7)  # box width over frame width
@@ -43,14 +44,6 @@ def hand_box(posed: PosedHand, K: np.ndarray) -> np.ndarray:
     return np.r_[lo, hi - lo]
 
 
-def iou(a: np.ndarray, b: np.ndarray) -> float:
-    """Intersection over union of two [x, y, w, h] boxes."""
-    w = max(0.0, min(a[0] + a[2], b[0] + b[2]) - max(a[0], b[0]))
-    h = max(0.0, min(a[1] + a[3], b[1] + b[3]) - max(a[1], b[1]))
-    inter = w * h
-    return inter / (a[2] * a[3] + b[2] * b[3] - inter)
-
-
 def place(posed: PosedHand, K: np.ndarray, width: int, height: int, fraction: float, rng: np.random.Generator,
           others: list) -> PosedHand | None:
     """Move a wrist-centred hand so its box is `fraction` of the frame width, inside the frame, overlapping
@@ -75,7 +68,7 @@ def place(posed: PosedHand, K: np.ndarray, width: int, height: int, fraction: fl
         box = hand_box(posed.moved(shift), K)
         inside = box[0] >= 0 and box[1] >= 0 and box[0] + box[2] <= width - 1 and box[1] + box[3] <= height - 1
         scale_ok = BOX_FRACTION[0] <= box[2] / width <= BOX_FRACTION[1]
-        if inside and scale_ok and all(iou(box, o) <= MAX_IOU for o in others):
+        if inside and scale_ok and (not others or iou_matrix(box, np.asarray(others)).max() <= MAX_IOU):
             return posed.moved(shift)
     return None
 
