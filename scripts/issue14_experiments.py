@@ -20,6 +20,7 @@ script picks up after an interruption. Then: python scripts/seeded_table.py (see
 from __future__ import annotations
 
 import argparse
+import os
 import shlex
 import subprocess
 from pathlib import Path
@@ -35,7 +36,7 @@ EXPERIMENTS = {
         "dg_clip_r0.6": STYLE_CLIP + ["method.ratio=0.6"],
     }},
     "clip_hand3d": {"config": "clip_hand3d/cpu", "stage1": "clip_hand3d/cpu_joints", "variants": {
-        "clip": STYLE_CLIP + ["method.clip_width=64"],
+        "clip": STYLE_CLIP + ["method.clip_width=48"],
         "no_clip": ["method.clip_loss=false"],
     }},
 }
@@ -43,20 +44,23 @@ REAL = "datasets/realdev"
 TRAINED = "TRAINED"  # written into a run folder by this script once its training command has finished
 
 
-def commands(name: str, seeds: list[int], runs: Path) -> list[tuple[Path, list[str]]]:
-    """(file whose presence means done, command) for every step of experiment `name`, in order."""
+def commands(name: str, seeds: list[int], runs: Path, config: str | None = None,
+             variants: list[str] | None = None) -> list[tuple[Path, list[str]]]:
+    """(file whose presence means done, command) for every step of experiment `name` (its `variants`, all by
+    default; `config` in place of the experiment's), in order."""
     spec, steps = EXPERIMENTS[name], []
+    chosen = {v: o for v, o in spec["variants"].items() if variants is None or v in variants}
     for seed in seeds:
         stage1 = None
         if "stage1" in spec:
             stage1 = runs / name / f"stage1_seed{seed}"
             steps.append((stage1 / TRAINED,
                           ["handclip", "train", "--config", spec["stage1"], "--out", str(stage1), f"train.seed={seed}"]))
-        for variant, overrides in spec["variants"].items():
+        for variant, overrides in chosen.items():
             run = runs / name / f"{variant}_seed{seed}"
             extra = [f"method.init_weights={stage1 / 'checkpoints' / 'last.pt'}"] if stage1 else []
             ckpt = str(run / "checkpoints" / "last.pt")
-            steps.append((run / TRAINED, ["handclip", "train", "--config", spec["config"], "--out",
+            steps.append((run / TRAINED, ["handclip", "train", "--config", config or spec["config"], "--out",
                                                             str(run), f"train.seed={seed}", *overrides, *extra]))
             steps.append((run / "eval_synth" / "summary.json",
                           ["handclip", "eval", "--checkpoint", ckpt, "--out", str(run / "eval_synth")]))
@@ -74,9 +78,16 @@ def main() -> None:
     parser.add_argument("experiment", choices=sorted(EXPERIMENTS))
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     parser.add_argument("--runs", type=Path, default=Path("runs/issue14"), help="folder of the run folders")
+    parser.add_argument("--config", help="recipe in place of the experiment's (e.g. dg_clip/dg_source_128)")
+    parser.add_argument("--variants", nargs="+", help="only these variants (all by default)")
+    parser.add_argument("--threads", type=int, help="CPU threads per command (OMP_NUM_THREADS); 1 runs two at once")
     parser.add_argument("--dry-run", action="store_true", help="print the commands, run nothing")
     args = parser.parse_args()
-    for done, cmd in commands(args.experiment, args.seeds, args.runs):
+    unknown = set(args.variants or []) - set(EXPERIMENTS[args.experiment]["variants"])
+    if unknown:
+        parser.error(f"unknown variants {sorted(unknown)}; choose from {sorted(EXPERIMENTS[args.experiment]['variants'])}")
+    env = dict(os.environ, OMP_NUM_THREADS=str(args.threads), MKL_NUM_THREADS=str(args.threads)) if args.threads else None
+    for done, cmd in commands(args.experiment, args.seeds, args.runs, args.config, args.variants):
         if done.exists():
             print(f"# done: {shlex.join(cmd)}")
             continue
@@ -84,7 +95,7 @@ def main() -> None:
             cmd = cmd + ["--resume"]  # an interrupted training continues
         print(shlex.join(cmd), flush=True)
         if not args.dry_run:
-            subprocess.run(cmd, check=True)
+            subprocess.run(cmd, check=True, env=env)
             if done.name == TRAINED:
                 done.write_text("trained\n")
 

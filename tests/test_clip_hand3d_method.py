@@ -233,3 +233,22 @@ def test_init_weights_missing_file_and_checkpoints_without_the_step_count(tmp_pa
     old = {k: v for k, v in build("clip_hand3d", clip_loss=False, **TINY).state_dict().items() if k != "clip_steps"}
     load_weights(model, old, "old.pt")  # written before the warm-up existed: loads, count at 0
     assert int(model.clip_steps) == 0
+
+
+def test_stage_two_may_swap_or_drop_the_clip_the_matching_keeps_its_initial_layers(tmp_path):
+    torch.manual_seed(0)
+    stage1 = build("clip_hand3d", pretrain_joints=True, clip_width=32, **TINY)
+    torch.save({"model": stage1.state_dict()}, tmp_path / "stage1.pt")
+    for clip_loss in (True, False):  # another CLIP width, or no CLIP loss at all (no matching module)
+        stage2 = build("clip_hand3d", clip_loss=clip_loss, clip_width=48, contrastive_batch=0,
+                       init_weights=str(tmp_path / "stage1.pt"), **TINY)
+        if clip_loss:
+            fresh = stage2.matching.text["x"].inp.weight.detach().clone()
+            assert fresh.shape[1] == 48 and stage1.matching.text["x"].inp.weight.shape[1] == 32
+        stage2._load_initial_weights()  # what the first training step does; refuses neither
+        assert torch.equal(stage2.lixel.conv_z[-1].weight, stage1.lixel.conv_z[-1].weight)
+        if clip_loss:
+            assert torch.equal(stage2.matching.text["x"].out.weight, stage1.matching.text["x"].out.weight)
+            assert torch.equal(stage2.matching.text["x"].inp.weight, fresh)
+    with pytest.raises(Exception, match="stage1.pt"):  # elsewhere a shape that does not fit still fails, naming the file
+        build("clip_hand3d", init_weights=str(tmp_path / "stage1.pt"), **{**TINY, "deconv_width": 16})._load_initial_weights()

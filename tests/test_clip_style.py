@@ -118,6 +118,22 @@ def test_resume_refuses_another_config_and_a_held_run(trained, tmp_path):
         fit.train({**config, "eval": {**config["eval"], "n": 5}}, summary["out"], resume=True)
 
 
+def test_resume_counts_the_earlier_sessions_time(trained, tmp_path):
+    import shutil
+
+    from handclip.clip import fit
+
+    config, summary, _ = trained
+    out = tmp_path / "run"
+    shutil.copytree(summary["out"], out)
+    state = torch.load(out / "state.pt", weights_only=False)
+    assert state["wall_s"] > 0  # the first session's seconds, rendering included
+    torch.save({**state, "wall_s": 1000.0}, out / "state.pt")
+    again = fit.train(config, out, resume=True)  # finished already: no step, the weights written again
+    assert again["earlier_wall_s"] == 1000.0 and again["steps"] == summary["steps"]
+    assert compact.read_header(again["weights"])["info"]["train_wall_s"] >= 1000.0
+
+
 def test_clip_eval_prints_json_last(trained, capsys):
     _, summary, _ = trained
     assert main(["clip-eval", "--clip", summary["weights"], "--n", "3", "--size", "32", "--json"]) == 0
@@ -209,7 +225,7 @@ def test_card_states_command_and_accuracy_and_ship_refuses_a_taken_name(tmp_path
                        "handclip clip-train --config clip/style_cpu --ship style-cpu", metrics, config["eval"], 2700.0)
     assert "    handclip clip-train --config clip/style_cpu --ship style-cpu" in text
     assert "| hand_color | 0.910 | 0.143 | 0.170 |" in text and "45.0 minutes" in text
-    assert "method.clip=style-cpu method.clip_width=64" in text and "TODO" not in text
+    assert "method.clip=style-cpu method.clip_width=48" in text and "TODO" not in text
     zoo = tmp_path / "zoo"
     zoo.mkdir()
     (zoo / "zoo.json").write_text(json.dumps({"format": 1, "models": [{"name": "style-cpu", "file": "x.safetensors"}]}))

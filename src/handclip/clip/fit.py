@@ -89,16 +89,18 @@ def prepare_run(out: Path, resume: bool, overwrite: bool) -> None:
     out.mkdir(parents=True, exist_ok=True)
 
 
-def _save_state(path: Path, model, optimizer, scheduler, step: int, config: dict) -> None:
+def _save_state(path: Path, model, optimizer, scheduler, step: int, config: dict, wall_s: float) -> None:
+    """state.pt for --resume; wall_s: the run's seconds so far, earlier sessions included."""
     tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
     torch.save({"model": model.state_dict(), "optimizer": optimizer.state_dict(),
-                "scheduler": scheduler.state_dict() if scheduler else None, "step": step, "config": config}, tmp)
+                "scheduler": scheduler.state_dict() if scheduler else None, "step": step, "config": config,
+                "wall_s": wall_s}, tmp)
     os.replace(tmp, path)
 
 
 def train(config: dict, out, resume: bool = False, overwrite: bool = False) -> dict:
     """Render (or reuse) the captioned set, train, save clip.safetensors and eval.json; returns the summary."""
-    out = Path(out)
+    out, started = Path(out), time.perf_counter()
     prepare_run(out, resume, overwrite)
     data, tcfg = config["data"], config["train"]
     root = caption_cache.build(data["root"], data["domains"], data["hands"], data["scenes"], data["size"],
@@ -114,7 +116,7 @@ def train(config: dict, out, resume: bool = False, overwrite: bool = False) -> d
     scheduler = build_scheduler(optimizer, tcfg["scheduler"], total)
     if scheduler is not None and not getattr(scheduler, "per_step", False):
         raise ConfigError("train.scheduler.name: a CLIP run steps its schedule per update; use warmup_cosine or none")
-    start = 0
+    start, before = 0, 0.0  # before: seconds of earlier sessions of this run
     if resume:
         state = torch.load(out / "state.pt", map_location="cpu", weights_only=False)
         if state["config"] != config:
@@ -124,7 +126,7 @@ def train(config: dict, out, resume: bool = False, overwrite: bool = False) -> d
         optimizer.load_state_dict(state["optimizer"])
         if scheduler is not None:
             scheduler.load_state_dict(state["scheduler"])
-        start = int(state["step"])
+        start, before = int(state["step"]), float(state.get("wall_s", 0.0))
     save_config(config, out / "config.yaml")
     tokens = CaptionTokens(all_captions())
     log_path, log_every, save_every = out / "log.jsonl", int(tcfg["log_every"]), int(tcfg["save_every_steps"])
@@ -167,10 +169,11 @@ def train(config: dict, out, resume: bool = False, overwrite: bool = False) -> d
                 f.write(json.dumps(last) + "\n")
             bar.set_postfix(loss=last["loss"], top1=last["top1_true"])
         if save_every and (step + 1) % save_every == 0 and step + 1 < total:
-            _save_state(out / "state.pt", model, optimizer, scheduler, step + 1, config)
-    _save_state(out / "state.pt", model, optimizer, scheduler, total, config)
-    info = {"data": cache.meta, "recipe": config, "steps": total, "train_wall_s": round(time.perf_counter() - tic, 1),
+            _save_state(out / "state.pt", model, optimizer, scheduler, step + 1, config,
+                        before + time.perf_counter() - started)
+    _save_state(out / "state.pt", model, optimizer, scheduler, total, config, before + time.perf_counter() - started)
+    info = {"data": cache.meta, "recipe": config, "steps": total, "train_wall_s": round(before + time.perf_counter() - started, 1),
             "last": last}
     saved = compact.save(model.eval(), out / "clip.safetensors", info)
     return {"out": str(out), "weights": str(out / "clip.safetensors"), **saved, "steps": total, "last": last,
-            "cache": str(root)}
+            "cache": str(root), "earlier_wall_s": round(before, 1)}

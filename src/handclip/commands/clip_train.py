@@ -61,7 +61,7 @@ def run(args) -> int:
     metrics = evaluate(summary["weights"], ev["domain"], ev["n"], config["data"]["size"], ev["seed"])
     (out / "eval.json").write_text(json.dumps(metrics, indent=1) + "\n")
     summary["eval"] = {k: metrics[k] for k in ("hand_color", "color", "background", "chance", "n")}
-    summary["wall_s"] = round(time.perf_counter() - tic, 1)
+    summary["wall_s"] = round(time.perf_counter() - tic + summary.pop("earlier_wall_s"), 1)  # all sessions
     if args.ship:
         command = _command(args)
         entry = {"bytes": summary["bytes"], "params": summary["params"], "metrics": summary["eval"], "command": command}

@@ -164,8 +164,15 @@ def build_method(config: dict):
 
 def load_weights(method, weights: dict, path: str | Path) -> None:
     """Load a checkpoint's 'model' into `method`, strictly except for keys the method itself leaves out
-    of its state_dict (frozen CLIP towers); a mismatch raises CheckpointError naming the file."""
-    own_keys = set(method.state_dict())
+    of its state_dict (frozen CLIP towers); a missing, unexpected or misshapen tensor raises CheckpointError
+    naming the file."""
+    own = method.state_dict()
+    wrong = [f"{k} {tuple(v.shape)} (model {tuple(own[k].shape)})" for k, v in weights.items()
+             if k in own and hasattr(v, "shape") and v.shape != own[k].shape]
+    if wrong:
+        raise CheckpointError(f"{path}: weights do not fit method {type(method).__name__}: shapes differ for "
+                              f"{len(wrong)} tensors, e.g. {wrong[0]}; was it trained with another config?")
+    own_keys = set(own)
     missing, unexpected = method.load_state_dict(weights, strict=False)
     missing = [k for k in missing if k in own_keys]
     if missing or unexpected:

@@ -37,6 +37,8 @@ from handclip.models.mesh_regressor import MeshRegressor
 from handclip.models.resnet import ResNetEncoder
 from handclip.skeleton import BONES, MIDDLE_MCP, MIDDLE_PIP, NUM_JOINTS
 
+MATCHING = "matching."  # the pose-text matching (CLIP loss), untrained in stage 1
+
 
 @lru_cache(maxsize=4)
 def _template_and_hierarchy(source: str, sparse_to_dense: bool):
@@ -257,12 +259,20 @@ class ClipHand3D(Method):
             if not Path(self.init_weights).is_file():
                 raise FileNotFoundError(f"method.init_weights {self.init_weights!r} does not exist: train the previous "
                                         "stage first (e.g. clip_hand3d/cpu_joints) or set method.init_weights=null")
-            load_weights(self, load_checkpoint(self.init_weights, map_location=self.faces.device)["model"],
-                         self.init_weights)
+            load_weights(self, self._stage_weights(load_checkpoint(self.init_weights, map_location=self.faces.device)
+                                                   ["model"]), self.init_weights)
             self.clip_steps.zero_()  # a new run: its warm-up starts afresh
         else:
             self.encoder.load_pretrained(self.pretrained)
         self.pretrained_loaded.fill_(True)
+
+    def _stage_weights(self, weights: dict) -> dict:
+        """A previous stage's weights for this run. Stage 1 never trains the pose-text matching (joint loss only), so
+        the next stage may drop the CLIP loss (its matching weights are left out) or use another CLIP (matching
+        layers whose width no longer fits keep their initial values)."""
+        own = self.state_dict()
+        return {k: own[k] if k.startswith(MATCHING) and own[k].shape != v.shape else v
+                for k, v in weights.items() if not k.startswith(MATCHING) or k in own}
 
     def _consistency(self, image: torch.Tensor, K: torch.Tensor, out: dict):
         """Eq. 6: a second view rotated about the principal point; Aff(P1) vs P2 (bins), Rot(V1) vs V2."""
