@@ -45,20 +45,22 @@ TRAINED = "TRAINED"  # written into a run folder by this script once its trainin
 
 
 def commands(name: str, seeds: list[int], runs: Path, config: str | None = None,
-             variants: list[str] | None = None) -> list[tuple[Path, list[str]]]:
+             variants: list[str] | None = None, stage1: Path | None = None) -> list[tuple[Path, list[str]]]:
     """(file whose presence means done, command) for every step of experiment `name` (its `variants`, all by
-    default; `config` in place of the experiment's), in order."""
+    default; `config` in place of the experiment's; `stage1`: one trained stage-1 checkpoint shared by every
+    seed instead of a stage 1 per seed), in order."""
     spec, steps = EXPERIMENTS[name], []
     chosen = {v: o for v, o in spec["variants"].items() if variants is None or v in variants}
     for seed in seeds:
-        stage1 = None
-        if "stage1" in spec:
-            stage1 = runs / name / f"stage1_seed{seed}"
-            steps.append((stage1 / TRAINED,
-                          ["handclip", "train", "--config", spec["stage1"], "--out", str(stage1), f"train.seed={seed}"]))
+        first = stage1
+        if "stage1" in spec and stage1 is None:
+            folder = runs / name / f"stage1_seed{seed}"
+            first = folder / "checkpoints" / "last.pt"
+            steps.append((folder / TRAINED,
+                          ["handclip", "train", "--config", spec["stage1"], "--out", str(folder), f"train.seed={seed}"]))
         for variant, overrides in chosen.items():
             run = runs / name / f"{variant}_seed{seed}"
-            extra = [f"method.init_weights={stage1 / 'checkpoints' / 'last.pt'}"] if stage1 else []
+            extra = [f"method.init_weights={first}"] if "stage1" in spec else []
             ckpt = str(run / "checkpoints" / "last.pt")
             steps.append((run / TRAINED, ["handclip", "train", "--config", config or spec["config"], "--out",
                                                             str(run), f"train.seed={seed}", *overrides, *extra]))
@@ -80,6 +82,7 @@ def main() -> None:
     parser.add_argument("--runs", type=Path, default=Path("runs/issue14"), help="folder of the run folders")
     parser.add_argument("--config", help="recipe in place of the experiment's (e.g. dg_clip/dg_source_128)")
     parser.add_argument("--variants", nargs="+", help="only these variants (all by default)")
+    parser.add_argument("--stage1", type=Path, help="clip_hand3d: a trained stage-1 checkpoint shared by every seed")
     parser.add_argument("--threads", type=int, help="CPU threads per command (OMP_NUM_THREADS); 1 runs two at once")
     parser.add_argument("--dry-run", action="store_true", help="print the commands, run nothing")
     args = parser.parse_args()
@@ -87,7 +90,7 @@ def main() -> None:
     if unknown:
         parser.error(f"unknown variants {sorted(unknown)}; choose from {sorted(EXPERIMENTS[args.experiment]['variants'])}")
     env = dict(os.environ, OMP_NUM_THREADS=str(args.threads), MKL_NUM_THREADS=str(args.threads)) if args.threads else None
-    for done, cmd in commands(args.experiment, args.seeds, args.runs, args.config, args.variants):
+    for done, cmd in commands(args.experiment, args.seeds, args.runs, args.config, args.variants, args.stage1):
         if done.exists():
             print(f"# done: {shlex.join(cmd)}")
             continue

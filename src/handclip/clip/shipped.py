@@ -12,7 +12,7 @@ import os
 from pathlib import Path
 
 from handclip.atomic import write_atomic
-from handclip.zoo.index import NAME_PATTERN, ZooError, read_index, sha256, write_index
+from handclip.zoo.index import MAX_MODEL_BYTES, NAME_PATTERN, ZooError, read_index, sha256, write_index
 
 PACKAGE_CLIP_ZOO = Path(__file__).resolve().parent.parent / "clip_zoo"
 
@@ -56,6 +56,10 @@ def ship(weights: str | Path, name: str, card: str, entry: dict, zoo: str | Path
     An existing CLIP of that name is replaced only with force=True."""
     if not NAME_PATTERN.match(name):
         raise ZooError(f"CLIP name {name!r} must be lower-case letters, digits, '_' or '-'")
+    size = Path(weights).stat().st_size
+    if size > MAX_MODEL_BYTES:
+        raise ZooError(f"{weights}: {size / 1e6:.1f} MB, over the {MAX_MODEL_BYTES / 1e6:.0f} MB a shipped file may "
+                       "hold; make the CLIP smaller (clip.text / clip.vision widths)")
     folder = clip_zoo_dir(zoo)
     index = read_index(folder)
     files = {"file": f"{name}.safetensors", "card": f"{name}.md"}
