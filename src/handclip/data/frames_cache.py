@@ -6,13 +6,14 @@ settings and the renderer fingerprint under the cache dir):
 
     meta.json    what was rendered (domains and counts, frame size, seed, renderer fingerprint)
     images.npy   uint8 (N, H, W, 3) frames, read by memory map
-    hands.npz    boxes (N, MAX_HANDS, 4) px, left (N, MAX_HANDS), valid (N, MAX_HANDS), domain (N,)
+    hands.npz    boxes (N, MAX_HANDS, 4) px, left, palm, valid (N, MAX_HANDS), domain (N,)
 
 A sample is one frame letterboxed into a `size` px square canvas (handclip.detection.letterbox), with its
 hands padded to MAX_HANDS: 'image' uint8 (S, S, 3), 'boxes' float32 (MAX_HANDS, 4) canvas px, 'left',
-'hand_valid', 'ignore' bool (MAX_HANDS,). With augmentation the frame is zoomed and placed at random (cut or
-padded), mirrored (left and right hands swap) and colour-jittered; a hand left less than half inside the
-canvas, or smaller than MIN_SIDE px, is marked 'ignore' (neither a hand nor background to the loss).
+'palm' (the palm faces the camera: handclip.detection.side_cues), 'hand_valid', 'ignore' bool (MAX_HANDS,).
+With augmentation the frame is zoomed and placed at random (cut or padded), mirrored (left and right hands
+swap, palms stay) and colour-jittered; a hand left less than half inside the canvas, or smaller than
+MIN_SIDE px, is marked 'ignore' (neither a hand nor background to the loss).
 Frame k of domain d is ('synth_full', d, seed, k): the pixels build_dataset("synth_full", ...) gives.
 """
 
@@ -31,8 +32,9 @@ from handclip.data.synth.cache import (cache_folder, domain_jobs, read_cache, re
 from handclip.data.synth.full import SynthFrames
 from handclip.data.transforms import Augment
 from handclip.detection.letterbox import letterbox
+from handclip.detection.side_cues import palm_facing
 
-FORMAT = "handclip-synth-full-cache/1"
+FORMAT = "handclip-synth-full-cache/2"  # 2: per-hand palm flags
 MAX_HANDS = 4  # hand slots per sample; the renderer draws one or two
 MIN_SIDE = 6.0  # px on the canvas: smaller hands are ignored rather than learnt
 KEEP = 0.5  # a hand cut by the canvas stays a hand while this fraction of its box is inside
@@ -82,14 +84,15 @@ def build_frames_cache(root, domains: dict, n: int, width: int, height: int, see
         return root
     images = np.lib.format.open_memmap(root / "images.partial.npy", "w+", np.uint8, (n, height, width, 3))
     boxes = np.zeros((n, MAX_HANDS, 4), np.float32)
-    left, valid = np.zeros((n, MAX_HANDS), bool), np.zeros((n, MAX_HANDS), bool)
+    left, palm, valid = (np.zeros((n, MAX_HANDS), bool) for _ in range(3))
     jobs, dom = domain_jobs(counts, width, height, seed)
     for slot, s in rendered(_render, jobs, workers, f"render frames {root.name}"):
         images[slot] = s["image"]
         for j, hand in enumerate(s["hands"][:MAX_HANDS]):
             boxes[slot, j], left[slot, j], valid[slot, j] = hand["box"], hand["side"] == "left", True
+            palm[slot, j] = palm_facing(hand["xyz"], left[slot, j])
     images.flush()
-    np.savez(root / "hands.npz", boxes=boxes, left=left, valid=valid, domain=dom)
+    np.savez(root / "hands.npz", boxes=boxes, left=left, palm=palm, valid=valid, domain=dom)
     (root / "images.partial.npy").rename(root / "images.npy")
     (root / "meta.json").write_text(json.dumps(meta, indent=1))  # written last: its presence means complete
     return root
@@ -121,7 +124,7 @@ class SynthFullCache(torch.utils.data.Dataset):
 
     def __getitem__(self, index: int) -> dict:
         image, boxes = np.asarray(self.images[index]), self.hands["boxes"][index].copy()
-        left, valid = self.hands["left"][index].copy(), self.hands["valid"][index]
+        left, palm, valid = self.hands["left"][index].copy(), self.hands["palm"][index], self.hands["valid"][index]
         height, width = image.shape[:2]
         scale, offset, rng = None, None, None
         if self.augment is not None:
@@ -137,7 +140,7 @@ class SynthFullCache(torch.utils.data.Dataset):
             canvas = self.augment.colour.colour(canvas, rng)
         placed, ignore = place_hands(box_map.to_canvas(boxes), self.size)
         return {"image": canvas, "boxes": np.where(valid[:, None], placed, 0).astype(np.float32), "left": left & valid,
-                "hand_valid": valid.copy(), "ignore": ignore & valid, "index": int(index),
+                "palm": palm & valid, "hand_valid": valid.copy(), "ignore": ignore & valid, "index": int(index),
                 "domain": self.domain_names[int(self.hands["domain"][index])]}
 
 

@@ -2,9 +2,10 @@
 
 A CenterNet-style single-shot detector (handclip.models.hand_detector, handclip.detection.codec) trained on
 full-frame renders ('synth_full_cache'). The side comes from a dense head at the centres, or (side_crop = N
-px) from a mirror-antisymmetric classifier of each hand's square crop (handclip.models.hand_side), trained on
-the labelled boxes jittered as detections are. Batches hold 'image' uint8 (B, S, S, 3) letterboxed frames and the
-padded hands of each: 'boxes' (B, M, 4) canvas px, 'left' (B, M), 'hand_valid' (B, M), 'ignore' (B, M).
+px) from a classifier of each hand's square crop (handclip.models.hand_side) predicting the side's two cues,
+palm towards the camera and the palm triangle's turning sense, each with its own cross-entropy, trained on the
+labelled boxes jittered as detections are. Batches hold 'image' uint8 (B, S, S, 3) letterboxed frames and the
+padded hands of each: 'boxes' (B, M, 4) canvas px, 'left', 'palm', 'hand_valid', 'ignore' (B, M).
 Photos in and hands out (letterbox, NMS, photo pixels) is handclip.detection.detector.HandDetector.
 """
 
@@ -16,11 +17,12 @@ import torch.nn.functional as F
 from torch import nn
 
 from handclip.detection.codec import CenterCodec
+from handclip.detection.side_cues import turn_label
 from handclip.losses.hand_detector import centre_focal_loss, centre_l1, side_loss
 from handclip.methods import register
 from handclip.methods.base import Method
 from handclip.models.hand_detector import HandDetectorNet
-from handclip.models.hand_side import HandSideNet, crop_squares
+from handclip.models.hand_side import HandSideNet, crop_squares, left_probability
 
 TARGETS = ("heat", "heat_weight", "side", "side_weight", "index", "reg", "reg_mask")
 JITTER_SCALE, JITTER_SHIFT = 0.15, 0.1  # side crops in training: box side x U(1 -+ s), centre + U(-+ t) x side
@@ -41,7 +43,8 @@ class HandDetectorMethod(Method):
             raise ValueError(f"hand_detector: input_size must be a multiple of {self.net.stride}, got {input_size}")
         self.input_size, self.candidates = int(input_size), int(candidates)
         self.codec = CenterCodec(self.input_size, self.net.stride)
-        self.weights = {"heat": heat_weight, "offset": offset_weight, "size": size_weight, "side": side_weight}
+        self.weights = {"heat": heat_weight, "offset": offset_weight, "size": size_weight,
+                        **dict.fromkeys(("side", "palm", "turn"), side_weight)}
 
     @staticmethod
     def to_float(image: torch.Tensor) -> torch.Tensor:
@@ -54,31 +57,38 @@ class HandDetectorMethod(Method):
         heat, reg, side = self.net(x)
         return heat[:, 0], reg, None if side is None else side[:, 0]
 
-    def side_logits(self, x: torch.Tensor, boxes: torch.Tensor, index: torch.Tensor) -> torch.Tensor:
-        """Left-hand logits (N,) of boxes (N, 4) canvas px in images index (N,) of float images x."""
+    def side_logits(self, x: torch.Tensor, boxes: torch.Tensor, index: torch.Tensor) -> tuple[torch.Tensor, ...]:
+        """(palm, turn) logits (N,) of boxes (N, 4) canvas px in images index (N,) of float images x."""
         return self.side_net(crop_squares(x, boxes.float(), index, self.side_crop))
 
-    def _crop_side_loss(self, x: torch.Tensor, batch: dict) -> torch.Tensor:
-        """Binary cross-entropy of the crop classifier on every learnt hand, its box jittered like a detection's."""
+    def _crop_side_loss(self, x: torch.Tensor, batch: dict) -> dict[str, torch.Tensor]:
+        """Binary cross-entropies of the palm and turn cues on every learnt hand, its box jittered like a
+        detection's; the turn label is left XOR palm."""
+        if "palm" not in batch:
+            raise ValueError("hand_detector: the batch has no 'palm' flags, which the side classifier learns from; "
+                           "train on synth_full_cache (format 2 or later) or set method.side_crop=0")
         keep = batch["hand_valid"].bool() & ~batch["ignore"].bool()
         if not keep.any():
-            return x.new_zeros(())
+            return {"palm": x.new_zeros(()), "turn": x.new_zeros(())}
         boxes = batch["boxes"][keep].float()
         index = keep.nonzero()[:, 0]
         side = boxes[:, 2:].max(1, keepdim=True).values
         u = torch.rand(len(boxes), 3, device=x.device) * 2 - 1
         centre = boxes[:, :2] + boxes[:, 2:] / 2 + u[:, :2] * JITTER_SHIFT * side
         wh = boxes[:, 2:] * (1 + JITTER_SCALE * u[:, 2:])
-        logits = self.side_logits(x, torch.cat([centre - wh / 2, wh], 1), index)
-        return F.binary_cross_entropy_with_logits(logits, batch["left"][keep].float())
+        palm, turn = self.side_logits(x, torch.cat([centre - wh / 2, wh], 1), index)
+        palm_label = batch["palm"][keep].bool()
+        turn_target = turn_label(batch["left"][keep].bool(), palm_label)
+        return {"palm": F.binary_cross_entropy_with_logits(palm, palm_label.float()),
+                "turn": F.binary_cross_entropy_with_logits(turn, turn_target.float())}
 
     @torch.no_grad()
     def sides(self, image: torch.Tensor, boxes: torch.Tensor, index: torch.Tensor) -> torch.Tensor:
         """Probabilities (N,) that the hands in boxes (N, 4) canvas px of uint8 images index (N,) are left ones
-        (the crop classifier; methods with the dense head give 'left' in predict())."""
+        (the crop classifier's two cues combined; methods with the dense head give 'left' in predict())."""
         if len(boxes) == 0:
             return torch.zeros(0)
-        return torch.sigmoid(self.side_logits(self.to_float(image), boxes, index))
+        return left_probability(*self.side_logits(self.to_float(image), boxes, index))
 
     def targets(self, batch: dict) -> dict[str, torch.Tensor]:
         """The codec's targets of every image of the batch, stacked on the batch's device."""
@@ -88,7 +98,8 @@ class HandDetectorMethod(Method):
         return {k: torch.from_numpy(np.stack([t[k] for t in per_image])).to(device) for k in TARGETS}
 
     def training_step(self, batch: dict) -> dict[str, torch.Tensor]:
-        """Weighted sum of the focal, offset, size and side losses."""
+        """Weighted sum of the focal, offset, size and side losses (side_weight on each of the crop classifier's
+        palm and turn losses)."""
         t = self.targets(batch)
         x = self.to_float(batch["image"])
         heat, reg, side = self.maps(x)
@@ -96,9 +107,11 @@ class HandDetectorMethod(Method):
             "heat": centre_focal_loss(heat.float(), t["heat"], t["heat_weight"]),
             "offset": centre_l1(reg[:, :2].float(), t["index"], t["reg"][..., :2], t["reg_mask"]),
             "size": centre_l1(reg[:, 2:].float(), t["index"], t["reg"][..., 2:], t["reg_mask"]),
-            "side": self._crop_side_loss(x, batch) if self.side_net is not None
-            else side_loss(side.float(), t["side"], t["side_weight"]),
         }
+        if self.side_net is not None:
+            terms.update(self._crop_side_loss(x, batch))
+        else:
+            terms["side"] = side_loss(side.float(), t["side"], t["side_weight"])
         loss = sum(self.weights[k] * v for k, v in terms.items())
         return {"loss": loss, **{f"loss_{k}": v.detach() for k, v in terms.items()}}
 

@@ -1,7 +1,9 @@
-"""The hand detector's side classifier: is the hand in a square crop a left one? Mirror-antisymmetric by
-construction, logit(x) = f(x) - f(mirror(x)), so a mirrored crop gets exactly the opposite answer and the
-network spends nothing on what left and right hands share (chirality shows only in palm/back appearance and
-in which way the fingers bend, as the silhouettes of a right hand's back and a left hand's palm are equal).
+"""The hand detector's side classifier: is the hand in a square crop a left one? It predicts the two cues the
+side is made of (handclip.detection.side_cues), each with the symmetry it has under a mirror: the palm facing
+the camera, mirror-symmetric by construction (h(x) + h(mirror x)), and the turning sense of wrist -> index MCP
+-> little MCP on the image, mirror-antisymmetric by construction (g(x) - g(mirror x)); P(left) is their XOR.
+Learnt as one logit, the side never left chance on the renders (issue 13): each cue alone is uncorrelated with
+it, so its gradient had no foothold; each cue has its own label and loss here.
 """
 
 from __future__ import annotations
@@ -31,7 +33,8 @@ def crop_squares(images: torch.Tensor, boxes: torch.Tensor, index: torch.Tensor,
 
 
 class HandSideNet(nn.Module):
-    """(N, 3, S, S) float crops in [0, 1] -> (N,) logits that the hand is a left one."""
+    """(N, 3, S, S) float crops in [0, 1] -> (palm, turn) logits (N,) each: the palm faces the camera, and wrist ->
+    index MCP -> little MCP runs counter-clockwise on the image. One trunk, a head per cue."""
 
     def __init__(self):
         super().__init__()
@@ -40,9 +43,27 @@ class HandSideNet(nn.Module):
             layers += [Separable(cin, cout, 2)] + [Separable(cout, cout) for _ in range(blocks - 1)]
             cin = cout
         self.features = nn.Sequential(*layers)
-        self.logit = nn.Linear(cin, 1)
+        self.palm, self.turn = nn.Linear(cin, 1), nn.Linear(cin, 1)
+        self.register_load_state_dict_pre_hook(from_side_logit)
 
-    def forward(self, crops: torch.Tensor) -> torch.Tensor:
-        both = self.features((torch.cat([crops, crops.flip(-1)]) - 0.45) / 0.25)
-        score = self.logit(both.mean((2, 3)))[:, 0]
-        return score[: len(crops)] - score[len(crops):]
+    def forward(self, crops: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        both = self.features((torch.cat([crops, crops.flip(-1)]) - 0.45) / 0.25).mean((2, 3))
+        palm, turn, n = self.palm(both)[:, 0], self.turn(both)[:, 0], len(crops)
+        return palm[:n] + palm[n:], turn[:n] - turn[n:]
+
+
+def left_probability(palm: torch.Tensor, turn: torch.Tensor) -> torch.Tensor:
+    """P(left) = P(palm XOR turn) of the two cues' logits, taken as independent: p (1 - t) + (1 - p) t."""
+    p, t = torch.sigmoid(palm), torch.sigmoid(turn)
+    return p * (1 - t) + (1 - p) * t
+
+
+def from_side_logit(module, state_dict, prefix, *args) -> None:
+    """Load hook: a classifier saved before the cues (one antisymmetric left logit, 'logit') becomes the same
+    answer in two cues, the palm always towards the camera (palm logit 2 x 50) and turn = -logit."""
+    weight, bias = state_dict.pop(prefix + "logit.weight", None), state_dict.pop(prefix + "logit.bias", None)
+    if weight is None:
+        return
+    state_dict[prefix + "turn.weight"], state_dict[prefix + "turn.bias"] = -weight, -bias
+    state_dict[prefix + "palm.weight"] = torch.zeros_like(weight)
+    state_dict[prefix + "palm.bias"] = torch.full_like(bias, 50.0)

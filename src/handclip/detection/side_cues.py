@@ -1,0 +1,36 @@
+"""The two image cues a hand's side is made of (issue 13): whether the palm faces the camera (a mirror image
+keeps it) and whether the triangle wrist -> index MCP -> little MCP turns counter-clockwise on the image (a
+mirror image reverses it). A hand is left exactly when one of the two holds and not the other, so each cue is
+the XOR of the side and the other cue.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+WRIST, INDEX_MCP, LITTLE_MCP = 0, 5, 17  # the palm triangle, joint order of handclip.skeleton
+
+
+def palm_facing(xyz, left) -> np.ndarray:
+    """Whether each hand's palm faces the camera: joints (..., 21, 3) in the camera frame (camera at the origin),
+    left (...) bool -> (...) bool. The palm's normal is (index MCP - wrist) x (little MCP - wrist) on a right hand
+    and the opposite on a left one (its mirror image); it faces the camera when it points from the wrist to it."""
+    xyz = np.asarray(xyz, np.float64)
+    wrist = xyz[..., WRIST, :]
+    normal = np.cross(xyz[..., INDEX_MCP, :] - wrist, xyz[..., LITTLE_MCP, :] - wrist)
+    towards = (normal * -wrist).sum(-1) > 0
+    return towards != np.asarray(left, bool)
+
+
+def turns_counterclockwise(uv) -> np.ndarray:
+    """Whether wrist -> index MCP -> little MCP runs counter-clockwise on the image (x right, y down): (..., 21, 2)
+    px -> (...) bool. For joints in front of the camera this is palm_facing(xyz, left) XOR left (turn_label)."""
+    uv = np.asarray(uv, np.float64)
+    a, b = uv[..., INDEX_MCP, :] - uv[..., WRIST, :], uv[..., LITTLE_MCP, :] - uv[..., WRIST, :]
+    return a[..., 0] * b[..., 1] - a[..., 1] * b[..., 0] < 0
+
+
+def turn_label(left, palm):
+    """The orientation cue from the side and the palm cue: counter-clockwise exactly when left XOR palm
+    (numpy or torch booleans)."""
+    return left != palm
