@@ -68,3 +68,18 @@ def test_decompression_bomb_is_named(tmp_path):
     path.write_bytes(bytes(data))
     with pytest.raises(MalformedDataError, match=r"big\.png: too large to decode safely.*downscale"):
         load_image(path)
+
+
+def test_exif_orientation_turns_a_phone_photo_upright_for_predict_but_not_for_datasets(tmp_path):
+    from handclip.api import read_image
+
+    upright = np.asarray(Image.open(PHOTO).convert("RGB"))[:, :160]  # 224 x 160: portrait, tell-tale shape
+    stored = Image.fromarray(np.ascontiguousarray(np.rot90(upright, 1)))  # stored sideways, as a phone does
+    exif = Image.Exif()
+    exif[0x0112] = 6  # orientation: rotate 90 degrees clockwise to view
+    path = tmp_path / "phone.png"
+    stored.save(path, exif=exif)
+    assert load_image(path).shape == (160, 224, 3)  # a dataset's labels refer to the stored pixels
+    shown = read_image(path)
+    assert shown.shape == upright.shape
+    np.testing.assert_array_equal(shown, upright)

@@ -26,11 +26,12 @@ NOMINAL_FOCAL = 2.0
 
 
 def read_image(source) -> np.ndarray:
-    """An RGB uint8 HWC array from a path or an array (greyscale expanded, alpha dropped)."""
+    """An RGB uint8 HWC array from a path (upright by its EXIF orientation) or an array (greyscale expanded,
+    alpha dropped)."""
     if isinstance(source, (str, Path)):
         from handclip.data.io import load_image
 
-        return load_image(source)
+        return load_image(source, upright=True)
     image = np.asarray(source)
     if image.ndim == 2:
         image = np.repeat(image[..., None], 3, -1)

@@ -11,7 +11,7 @@ import pickle
 from pathlib import Path
 
 import numpy as np
-from PIL import Image, ImageFile
+from PIL import Image, ImageFile, ImageOps
 
 from handclip.errors import UserError
 
@@ -147,16 +147,18 @@ def rgb8(img: Image.Image) -> np.ndarray:
     return np.asarray(img.convert("RGB"), dtype=np.uint8).copy()
 
 
-def load_image(path, dataset: str = "image") -> np.ndarray:
+def load_image(path, dataset: str = "image", upright: bool = False) -> np.ndarray:
     """Decode an image file fully into uint8 RGB (H, W, 3) (see rgb8); truncated, corrupt or
-    decompression-bomb files raise MalformedDataError naming the file."""
+    decompression-bomb files raise MalformedDataError naming the file. upright: apply the EXIF orientation
+    (phone photos are stored sideways with a tag), as viewers show them; datasets keep their stored pixels,
+    which their labels refer to."""
     path = require_file(path, dataset)
     if ImageFile.LOAD_TRUNCATED_IMAGES:
         raise RuntimeError("PIL.ImageFile.LOAD_TRUNCATED_IMAGES is set: truncated images would load silently")
     try:
         with Image.open(path) as img:
             img.load()
-            return rgb8(img)
+            return rgb8(ImageOps.exif_transpose(img) if upright else img)
     except Image.DecompressionBombError as e:
         raise MalformedDataError(f"{path}: too large to decode safely ({e}); downscale the image first") from e
     except (OSError, SyntaxError, ValueError) as e:
