@@ -52,3 +52,22 @@ def test_box_past_the_image_warns_in_one_line(model, tmp_path, capsys):
     lines = capsys.readouterr().err.strip().splitlines()
     assert lines == ["handclip predict: warning: box (20.0, 10.0, 30.0, 20.0) reaches past the 30x40 image; "
                      "the part outside is black in the crop"]
+
+
+def test_a_second_run_into_the_same_out_refuses_to_replace_the_first_ones_outputs(model, tmp_path, capsys):
+    image = tmp_path / "hand.png"
+    Image.fromarray(np.full((40, 30, 3), 100, np.uint8)).save(image)
+    other = tmp_path / "other.png"
+    Image.fromarray(np.full((40, 30, 3), 50, np.uint8)).save(other)
+    out = tmp_path / "pred"
+    assert cli.main(["predict", str(image), "--checkpoint", str(model), "--out", str(out)]) == 0
+    first = (out / "hand.json").read_bytes()
+    capsys.readouterr()
+    assert cli.main(["predict", str(image), "--checkpoint", str(model), "--out", str(out), "--box", "0,0,20,20"]) == 1
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "hand.json" in err and "--overwrite" in err
+    assert (out / "hand.json").read_bytes() == first  # nothing of the first run was touched
+    assert cli.main(["predict", str(other), "--checkpoint", str(model), "--out", str(out)]) == 0  # new inputs: fine
+    assert cli.main(["predict", str(image), "--checkpoint", str(model), "--out", str(out), "--box", "0,0,20,20",
+                     "--overwrite"]) == 0
+    assert (out / "hand.json").read_bytes() != first

@@ -41,6 +41,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--max-hands", type=int, default=2, help="detector: at most this many hands per image (2)")
     parser.add_argument("--min-score", type=float, default=0.3, help="detector: keep hands scoring at least this (0.3)")
     parser.add_argument("--out", type=Path, default=Path("predictions"), help="output folder (default: predictions)")
+    parser.add_argument("--overwrite", action="store_true",
+                        help="replace outputs an earlier run left in --out for the same inputs (refused otherwise)")
     parser.add_argument("--device", default=None, help="cpu or cuda (default: cuda when available)")
     parser.add_argument("--batch-size", type=int, default=8,
                         help="images (hands) per forward pass (default 8: on CPU 10-30 %% less time per image than 16, "
@@ -260,6 +262,16 @@ def _check_outputs(args: argparse.Namespace, video: bool) -> str | None:
     return None
 
 
+def earlier_outputs(files: list[Path], out: Path, video: bool, coco: bool) -> list[Path]:
+    """Outputs of an earlier run in `out` that this run would replace: each input's JSON (JSON lines for a
+    video), and the COCO results file with --format coco."""
+    if video:
+        names = [f"{files[0].stem}.jsonl"]
+    else:
+        names = [f"{stem}.json" for stem in output_stems(files).values()] + (["coco_keypoints.json"] if coco else [])
+    return [out / name for name in names if (out / name).exists()]
+
+
 def default_threads() -> int:
     """PyTorch threads for predict: one core is left to the reader and writer threads (at least one thread).
     On the busy 2-core machine (load 7) 2 threads took 30x the CPU time of 1 at batch 1, spinning on each other."""
@@ -289,6 +301,12 @@ def run(args: argparse.Namespace) -> int:
     preflight.at_least(threads, 1, "--threads")
     files = _images_in(source) if source.is_dir() else [source]
     video = source.is_file() and source.suffix.lower() in VIDEO_SUFFIXES
+    held = [] if args.overwrite else earlier_outputs(files, args.out, video, args.format == "coco")
+    if held:
+        from handclip.errors import UserError
+
+        raise UserError(f"{args.out}: holds outputs of an earlier run for these inputs ({len(held)}, e.g. "
+                        f"{held[0].name}); pass --overwrite to replace them or choose another --out")
     finder = None if args.box or args.boxes or video or args.detector == "none" else args.detector or "auto"
     predictor = handclip.load(args.checkpoint, device=args.device, batch_size=args.batch_size, detector=finder)
     if predictor.detector is not None and args.left:
