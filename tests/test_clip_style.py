@@ -4,6 +4,7 @@ and reads its renders' words above chance, clip-eval's JSON, named errors for mi
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -87,6 +88,8 @@ def test_recipe_keys_are_checked():
 
 def test_tiny_clip_saves_and_loads_offline_with_its_tokenizer(trained):
     config, summary, _ = trained
+    assert (Path(summary["out"]) / "curves.png").is_file()  # the run's curves, drawn from train_log.jsonl
+    assert json.loads((Path(summary["out"]) / "curves.json").read_text())["train"]["series"]["loss"]
     header = compact.read_header(summary["weights"])
     assert header["tokenizer"] == compact.tokenizer_fingerprint() and header["info"]["data"]["seed"] == 0
     towers = load_towers(summary["weights"])

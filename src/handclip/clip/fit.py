@@ -4,7 +4,8 @@ Each step takes a batch of cached renders (handclip.clip.caption_cache), one ran
 crop of data.crop of the side, resized to the image tower's input as frozen towers resize any image), and a
 fresh caption per image (handclip.clip.captions: a random head and hand word over the true words). Batch
 order, crops and captions are seeded by (train.seed, epoch, step), so a resumed run continues the same
-stream. The run folder holds config.yaml, log.jsonl (one line per log_every steps), state.pt (for --resume)
+stream. The run folder holds config.yaml, train_log.jsonl (one line per log_every steps; curves.json/png drawn
+from it at the end), state.pt (for --resume)
 and at the end clip.safetensors (float16, handclip.clip.compact) and eval.json (zero-shot on held-out renders).
 """
 
@@ -26,9 +27,10 @@ from handclip.clip.captions import all_captions, caption
 from handclip.clip.tokenizer import build_tokenizer
 from handclip.clip.towers import preprocess_images
 from handclip.engine.config import ConfigError, save_config
+from handclip.engine.curves import TRAIN_LOG, write_curves
 from handclip.engine.trainer import build_optimizer, build_scheduler
 
-RUN_FILES = ("config.yaml", "log.jsonl", "state.pt", "clip.safetensors", "eval.json")
+RUN_FILES = ("config.yaml", TRAIN_LOG, "state.pt", "clip.safetensors", "eval.json")
 NO_DECAY = ("bias", "norm", "embedding", "logit_scale")  # parameter names left out of weight decay
 
 
@@ -129,7 +131,7 @@ def train(config: dict, out, resume: bool = False, overwrite: bool = False) -> d
         start, before = int(state["step"]), float(state.get("wall_s", 0.0))
     save_config(config, out / "config.yaml")
     tokens = CaptionTokens(all_captions())
-    log_path, log_every, save_every = out / "log.jsonl", int(tcfg["log_every"]), int(tcfg["save_every_steps"])
+    log_path, log_every, save_every = out / TRAIN_LOG, int(tcfg["log_every"]), int(tcfg["save_every_steps"])
     kept = [line for line in (log_path.read_text().splitlines() if resume and log_path.exists() else [])
             if json.loads(line)["step"] <= start]
     log_path.write_text("".join(line + "\n" for line in kept))
@@ -175,5 +177,6 @@ def train(config: dict, out, resume: bool = False, overwrite: bool = False) -> d
     info = {"data": cache.meta, "recipe": config, "steps": total, "train_wall_s": round(before + time.perf_counter() - started, 1),
             "last": last}
     saved = compact.save(model.eval(), out / "clip.safetensors", info)
+    write_curves(out)  # loss, top-1 of the true caption, lr and temperature against steps (PNG + JSON)
     return {"out": str(out), "weights": str(out / "clip.safetensors"), **saved, "steps": total, "last": last,
             "cache": str(root), "earlier_wall_s": round(before, 1)}
