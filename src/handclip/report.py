@@ -159,9 +159,10 @@ def write_report(summary: dict, out_dir: Path, wall_s: float) -> Path:
         "the first is the training domain, the others are unseen target domains. Protocol `synth`: "
         "joints relative to the wrist (absolute depth is unobservable from a crop).",
         "",
-        "The brief runs start from random weights (no pretrained CLIP or backbone weights are available offline) "
-        "and train only for the quickstart budget, so their numbers show the pipeline working, not the papers' "
-        "accuracy. The mean-pose row is the reference every method must beat.",
+        "The brief runs start their pose networks from random weights (no ImageNet backbone can be had offline; "
+        "the CLIP parts use the style CLIP `style-cpu` trained here on captioned renders, frozen) and train only "
+        "for the quickstart budget, so their numbers show the pipeline working, not the papers' accuracy. The "
+        "mean-pose row is the reference every method must beat.",
         "",
         *_shipped_lines(summary),
         "",
