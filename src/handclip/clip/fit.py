@@ -129,6 +129,11 @@ def train(config: dict, out, resume: bool = False, overwrite: bool = False) -> d
         if scheduler is not None:
             scheduler.load_state_dict(state["scheduler"])
         start, before = int(state["step"]), float(state.get("wall_s", 0.0))
+
+    def elapsed() -> float:
+        """The run's seconds so far, earlier sessions included."""
+        return before + time.perf_counter() - started
+
     save_config(config, out / "config.yaml")
     tokens = CaptionTokens(all_captions())
     log_path, log_every, save_every = out / TRAIN_LOG, int(tcfg["log_every"]), int(tcfg["save_every_steps"])
@@ -171,10 +176,9 @@ def train(config: dict, out, resume: bool = False, overwrite: bool = False) -> d
                 f.write(json.dumps(last) + "\n")
             bar.set_postfix(loss=last["loss"], top1=last["top1_true"])
         if save_every and (step + 1) % save_every == 0 and step + 1 < total:
-            _save_state(out / "state.pt", model, optimizer, scheduler, step + 1, config,
-                        before + time.perf_counter() - started)
-    _save_state(out / "state.pt", model, optimizer, scheduler, total, config, before + time.perf_counter() - started)
-    info = {"data": cache.meta, "recipe": config, "steps": total, "train_wall_s": round(before + time.perf_counter() - started, 1),
+            _save_state(out / "state.pt", model, optimizer, scheduler, step + 1, config, elapsed())
+    _save_state(out / "state.pt", model, optimizer, scheduler, total, config, elapsed())
+    info = {"data": cache.meta, "recipe": config, "steps": total, "train_wall_s": round(elapsed(), 1),
             "last": last}
     saved = compact.save(model.eval(), out / "clip.safetensors", info)
     write_curves(out)  # loss, top-1 of the true caption, lr and temperature against steps (PNG + JSON)

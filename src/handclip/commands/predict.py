@@ -289,7 +289,8 @@ def run(args: argparse.Namespace) -> int:
     source: Path = args.input
     if not source.exists():
         raise FileNotFoundError(f"{source}: no such file or folder; give an image, a folder of images or a video")
-    problem = _check_outputs(args, video=source.is_file() and source.suffix.lower() in VIDEO_SUFFIXES)
+    video = source.is_file() and source.suffix.lower() in VIDEO_SUFFIXES
+    problem = _check_outputs(args, video=video)
     if problem:
         print(f"handclip predict: {problem}", file=sys.stderr)
         return 1
@@ -300,7 +301,6 @@ def run(args: argparse.Namespace) -> int:
     threads = default_threads() if args.threads is None else args.threads
     preflight.at_least(threads, 1, "--threads")
     files = _images_in(source) if source.is_dir() else [source]
-    video = source.is_file() and source.suffix.lower() in VIDEO_SUFFIXES
     held = [] if args.overwrite else earlier_outputs(files, args.out, video, args.format == "coco")
     if held:
         from handclip.errors import UserError
@@ -321,7 +321,7 @@ def run(args: argparse.Namespace) -> int:
                "view3d": args.view3d}
     if source.is_dir():
         written = predict_images(predictor, files, args.box, args.left, args.out, **options)
-    elif source.suffix.lower() in VIDEO_SUFFIXES:
+    elif video:
         written = predict_video(predictor, source, args.box, args.left, args.out, args.batch_size, args.max_frames,
                                 args.view3d)
     else:
