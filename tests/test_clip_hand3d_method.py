@@ -252,3 +252,21 @@ def test_stage_two_may_swap_or_drop_the_clip_the_matching_keeps_its_initial_laye
             assert torch.equal(stage2.matching.text["x"].inp.weight, fresh)
     with pytest.raises(Exception, match="stage1.pt"):  # elsewhere a shape that does not fit still fails, naming the file
         build("clip_hand3d", init_weights=str(tmp_path / "stage1.pt"), **{**TINY, "deconv_width": 16})._load_initial_weights()
+
+
+def test_normal_augmentation_reaches_the_encoder_in_training_only():
+    """method.normal_aug (DG-CLIP's photometric set) changes the training images the encoder sees, never eval's."""
+    model = build("clip_hand3d", pretrain_joints=True, clip_loss=False,
+                  normal_aug={"p": 1.0, "ops": ["color_drop"]}, **TINY)
+    seen = []
+    model.encoder.register_forward_hook(lambda module, args, out: seen.append(args[0].detach()))
+    batch = template_batch()
+    model.train()
+    model.training_step(batch)
+    grey = seen[-1]
+    assert torch.allclose(grey[:, 0], grey[:, 1]) and torch.allclose(grey[:, 1], grey[:, 2])
+    model.eval()
+    model.predict(batch)
+    colour = seen[-1]
+    assert not torch.allclose(colour[:, 0], colour[:, 1])  # noise images: the channels differ
+    assert build("clip_hand3d", clip_loss=False, **TINY).augment is None

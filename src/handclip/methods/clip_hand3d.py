@@ -28,6 +28,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from handclip.data.normal_augment import NormalAugment
 from handclip.methods import register
 from handclip.methods.base import Method
 from handclip.geometry import uvd_to_xyz
@@ -98,7 +99,7 @@ class ClipHand3D(Method):
                  ref_bone_mm: float | None = None, batch_attention_quirk: bool = False,
                  mesh_attention_max_nodes: int | None = None, pretrain_joints: bool = False,
                  init_weights: str | None = None, clip_warmup_steps: int = 0, clip_detach_steps: int = 0,
-                 seed: int = 0):
+                 normal_aug: bool | dict = False, seed: int = 0):
         super().__init__()
         self.input_size = input_size
         self.codec = LixelCodec(input_size, bins_xy, bins_z, depth_range_mm)
@@ -121,6 +122,7 @@ class ClipHand3D(Method):
         lengths = np.linalg.norm(tmpl["joints"][children] - tmpl["joints"][parents], axis=-1) * self.ref_bone_mm / bone
         self.register_buffer("ref_lengths", torch.as_tensor(lengths, dtype=torch.float32), persistent=False)
         self.weights = tuple(float(w) for w in loss_weights)
+        self.augment = NormalAugment.from_config(normal_aug)  # DG-CLIP's photometric set, training batches only
         self.consistency, self.max_rotation = consistency, math.radians(max_rotation_deg)
         self.prompt_joints, self.contrastive_batch = prompt_joints, contrastive_batch
         self._rng = np.random.default_rng(seed)
@@ -212,6 +214,8 @@ class ClipHand3D(Method):
         if (self.init_weights or self.pretrained) and not bool(self.pretrained_loaded):
             self._load_initial_weights()
         image, K, uv, _ = self.prepare_batch(batch)
+        if self.augment is not None and self.training:
+            image = self.augment(image)
         out = self.lixel(self.encoder(image)[4]) if self.pretrain_joints else self(image)
         xyz = batch["xyz"].float()
         d = xyz[..., 2:] - xyz[:, :1, 2:]

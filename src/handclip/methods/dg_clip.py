@@ -73,9 +73,7 @@ class DGCLIP(Method):
         self.lambdas = (float(lambda_heat), float(lambda_pose), float(lambda_con))
         self.lambda_canonical, self.lambda_viewpoint = float(lambda_canonical), float(lambda_viewpoint)
         self.con_form, self.margin = con_form, float(margin)
-        self.augment = None
-        if normal_aug:
-            self.augment = NormalAugment(**(normal_aug if isinstance(normal_aug, dict) else {}))
+        self.augment = NormalAugment.from_config(normal_aug)
         self.branch2 = None
         if self.use_clip:
             self.branch2 = Branch2(self.hpe.cpm.feature_channels, width, kernel=branch2_kernel, combine=combine)
