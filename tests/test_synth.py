@@ -122,6 +122,15 @@ def test_zbuffer_near_triangle_wins_in_any_order():
     assert len(rasterize(verts, faces[:, ::-1], K, 10).pixel) == 0  # back faces culled
 
 
+def test_triangle_between_pixel_centres_gives_no_fragments():
+    """A triangle whose box holds pixel centre (1, 1) but which covers none (a shrunk mesh, predict's overlay)."""
+    K = np.eye(3)
+    verts = np.array([[0.5, 0.5, 1.0], [1.4, 0.5, 1.0], [0.5, 1.4, 1.0]]) * 100.0
+    f = rasterize(verts, np.array([[0, 1, 2]]), K, 4, cull_back=False)
+    assert f.pixel.shape == (0,) and f.bary.shape == (0, 3) and f.depth.shape == (0,)
+    assert len(rasterize(verts * [2.0, 2.0, 1.0], np.array([[0, 1, 2]]), K, 4, cull_back=False).pixel) >= 1
+
+
 def test_shadow_map_hand_computed():
     # light at the camera side (direction towards the light: -z); a small occluder at z = 100 in front
     # of a large receiver at z = 200; probe points (no faces) lie on the receiver

@@ -51,6 +51,12 @@ def image_shape(size) -> tuple[int, int]:
     return (int(size), int(size)) if np.isscalar(size) else (int(size[0]), int(size[1]))
 
 
+def _no_fragments() -> Fragments:
+    """Fragments of an image the mesh covers no pixel centre of."""
+    empty = np.zeros(0, np.int64)
+    return Fragments(empty, empty, np.zeros((0, 3)), np.zeros(0))
+
+
 def rasterize(verts: np.ndarray, faces: np.ndarray, K: np.ndarray, size, near: float = 1.0,
               cull_back: bool = True) -> Fragments:
     """Visible fragments of a triangle mesh (camera-frame mm) in an image of `size` (square, or (h, w)).
@@ -79,8 +85,7 @@ def rasterize(verts: np.ndarray, faces: np.ndarray, K: np.ndarray, size, near: f
     nonempty = (bw > 0) & (bh > 0)
     keep, lo_u, lo_v, bw, bh = keep[nonempty], lo_u[nonempty], lo_v[nonempty], bw[nonempty], bh[nonempty]
     if keep.size == 0:
-        empty = np.zeros(0, np.int64)
-        return Fragments(empty, empty, np.zeros((0, 3)), np.zeros(0))
+        return _no_fragments()
     # barycentrics b1, b2 are affine in pixel coordinates: b = a * u + c * v + d per face
     inv = 1.0 / area[keep]
     x0, y0 = u0[keep], v0[keep]
@@ -99,6 +104,8 @@ def rasterize(verts: np.ndarray, faces: np.ndarray, K: np.ndarray, size, near: f
     b2 = c[:, 3] * pxf + c[:, 4] * pyf + c[:, 5]
     inside = (b1 >= 0) & (b2 >= 0) & (b1 + b2 <= 1)
     slot, px, py, b1, b2 = slot[inside], px[inside], py[inside], b1[inside], b2[inside]
+    if slot.size == 0:  # triangles so small that no pixel centre falls inside one (a far or shrunk mesh)
+        return _no_fragments()
     b = np.stack([1 - b1 - b2, b1, b2], 1).astype(np.float64)
     bz = b / zv[faces[keep[slot]]]  # perspective-correct interpolation goes through 1/z
     depth = 1.0 / bz.sum(1)
