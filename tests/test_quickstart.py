@@ -113,3 +113,18 @@ def test_fast_quickstart_scores_each_shipped_pose_model_beside_the_brief_runs(tm
     # the absent set: one line naming its folder, and no table
     assert f"The real photos were absent (`{missing}` not found" in report and "### gone" not in report
     assert results["real_sets"] == ["real-toy"] and results["real_missing"] == [str(missing)]
+
+
+def test_table_marks_a_2d_error_over_twice_the_mean_poses():
+    """A 2D EPE above twice the mean pose's (no 2D output formed yet) is marked and explained; others are not."""
+    from handclip.report import FLAT_NOTE, _table
+
+    def method(key, label, epe):
+        return {"key": key, "label": label, "input_size": 256,
+                "results": {"set": {"metrics": {"mpjpe": 50.0, "epe_2d": epe}}}}
+
+    lines = _table([method("mean_pose", "mean pose", 40.0), method("a", "brief", 81.0), method("b", "trained", 79.0)],
+                   "set")
+    rows = {line.split(" | ")[0][2:]: line for line in lines if line.startswith("| ") and "---" not in line}
+    assert rows["brief"].endswith("81.0² |") and rows["trained"].endswith("79.0 |") and lines[-1] == FLAT_NOTE
+    assert FLAT_NOTE not in _table([method("a", "brief", 81.0)], "set")  # no mean pose: nothing to compare with

@@ -36,15 +36,31 @@ COLUMNS_NOTE = ("Wrist-relative MPJPE, PA-MPJPE (Procrustes-aligned), depth erro
                 "higher-is-better; `-`: not reported by the set's protocol.")
 
 
+FLAT_NOTE = ("² 2D EPE over twice the mean pose's: the model's 2D output has not formed yet at this budget (DG-CLIP's "
+             "heatmaps are still near zero, so their argmax falls anywhere in the map); its 3D columns come from "
+             "another head and still mean something.")
+
+
+def _flat_2d(methods: list[dict], label: str) -> set[str]:
+    """Labels of the methods whose 2D EPE on `label` is over twice the mean pose's (no mean pose: none)."""
+    mean = [m["results"][label]["metrics"].get("epe_2d") for m in methods if m["key"] == "mean_pose"]
+    if not mean or mean[0] is None:
+        return set()
+    return {m["label"] for m in methods if m["results"][label]["metrics"].get("epe_2d", 0.0) > 2 * mean[0]}
+
+
 def _table(methods: list[dict], label: str) -> list[str]:
-    """A Markdown table of one evaluated set: a row per method, a column per metric its protocol reports."""
+    """A Markdown table of one evaluated set: a row per method, a column per metric its protocol reports; a 2D
+    EPE that shows no 2D output formed yet is marked ² and explained under the table."""
     columns = [c for c in COLUMNS if any(c[0] in m["results"][label]["metrics"] for m in methods)]
     lines = ["| method | input | " + " | ".join(c[1] for c in columns) + " |", "|---" * (len(columns) + 2) + "|"]
+    flat = _flat_2d(methods, label)
     for m in methods:
         metrics = m["results"][label]["metrics"]
-        cells = [fmt.format(metrics[key]) if key in metrics else "-" for key, _, fmt in columns]
+        cells = [fmt.format(metrics[key]) + ("²" if key == "epe_2d" and m["label"] in flat else "")
+                 if key in metrics else "-" for key, _, fmt in columns]
         lines.append(f"| {m['label']} | {m['input_size']} | " + " | ".join(cells) + " |")
-    return lines
+    return lines + (["", FLAT_NOTE] if flat else [])
 
 
 def _set_heading(label: str, result: dict, note: str) -> str:
