@@ -9,9 +9,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from handclip.skeleton import MIDDLE_MCP, MIDDLE_PIP, WRIST
-
-LITTLE_MCP = 17
+from handclip.skeleton import LITTLE_MCP, MIDDLE_MCP, MIDDLE_PIP, WRIST
 
 
 def _swap(a):

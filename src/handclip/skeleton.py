@@ -21,7 +21,7 @@ PARENTS = (-1,) + tuple(0 if k % 4 == 1 else k - 1 for k in range(1, NUM_JOINTS)
 BONES = tuple((PARENTS[k], k) for k in range(1, NUM_JOINTS))
 # finger of each joint (-1 for the wrist), for colouring skeleton drawings
 FINGER_OF_JOINT = (-1,) + tuple((k - 1) // 4 for k in range(1, NUM_JOINTS))
-WRIST, MIDDLE_MCP, MIDDLE_PIP = 0, 9, 10
+WRIST, INDEX_MCP, MIDDLE_MCP, MIDDLE_PIP, LITTLE_MCP = 0, 5, 9, 10, 17
 
 # canonical slot k takes source index SOURCE_TO_CANONICAL[src][k]: canon = src_array[idx]
 SOURCE_TO_CANONICAL: dict[str, tuple[int, ...]] = {

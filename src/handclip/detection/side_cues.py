@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-WRIST, INDEX_MCP, LITTLE_MCP = 0, 5, 17  # the palm triangle, joint order of handclip.skeleton
+from handclip.skeleton import INDEX_MCP, LITTLE_MCP, WRIST  # the palm triangle
 
 
 def palm_facing(xyz, left) -> np.ndarray:

@@ -20,7 +20,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from handclip.data.normal_augment import NormalAugment
-from handclip.geometry import LITTLE_MCP, canonical_frame, normalise
+from handclip.geometry import canonical_frame, normalise
 from handclip.losses.dg_clip import contrastive_loss, hardest_negatives, heatmap_loss, pose_loss, viewpoint_loss
 from handclip.methods import register
 from handclip.methods.base import Method
@@ -28,7 +28,7 @@ from handclip.models import heatmap2d
 from handclip.models.branch2 import Branch2
 from handclip.models.cpm import STRIDE
 from handclip.models.hpe import HandPoseEstimator
-from handclip.skeleton import MIDDLE_MCP, MIDDLE_PIP, WRIST
+from handclip.skeleton import LITTLE_MCP, MIDDLE_MCP, MIDDLE_PIP, WRIST
 
 CLIP_MODES = ("ie", "te", "ie+te")
 

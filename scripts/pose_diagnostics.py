@@ -1,0 +1,79 @@
+"""Why a pose model misses on a set: framing and shape of its 2D predictions, one JSON line per set.
+
+For each set (a label of the model's own validation renders, or realdev's lstm2d / hxp3d as
+configs/datasets/realdev.yaml frames them): 2D EPE in px at 256 px, the median ratio of the predicted
+skeleton's spread to the labelled one's (mean distance of the joints from their centroid: below 1 the
+prediction is shrunk towards the crop centre), the labelled keypoint box's longer side as a fraction of the
+crop (the framing the model sees), and how often the predicted skeleton turns the labelled one's way on the image
+(wrist -> index MCP -> little MCP, the detector's side cue: detection.side_cues.turns_counterclockwise).
+
+    python scripts/pose_diagnostics.py clip_hand3d_cpu --sets source lstm2d hxp3d
+    python scripts/pose_diagnostics.py runs/X/checkpoints/last.pt --sets lstm2d --margin 2.1
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+import numpy as np
+import torch
+import yaml
+
+from handclip.data import collate
+from handclip.engine.evaluate import build_entry
+from handclip.detection.side_cues import turns_counterclockwise
+from handclip.zoo import load_model
+
+REALDEV = Path(__file__).resolve().parents[1] / "src" / "handclip" / "configs" / "datasets" / "realdev.yaml"
+
+
+def spread(uv: np.ndarray) -> np.ndarray:
+    """Mean distance of each skeleton's joints from their centroid (N,)."""
+    return np.linalg.norm(uv - uv.mean(1, keepdims=True), axis=-1).mean(1)
+
+
+def entry_of(label: str, config: dict, margin: float | None) -> dict:
+    """The dataset entry of `label`: realdev's framing for lstm2d / hxp3d, else the model's own renders."""
+    entries = yaml.safe_load(REALDEV.read_text())["data"]["val"] + list(config["data"].get("val") or [])
+    found = [dict(e) for e in entries if e.get("label") == label]
+    if not found:
+        raise SystemExit(f"pose_diagnostics: no set {label!r}; known: {[e.get('label') for e in entries]}")
+    if margin is not None:
+        found[0]["margin"] = margin
+    return found[0]
+
+
+@torch.no_grad()
+def diagnose(method, entry: dict, batch_size: int = 32) -> dict:
+    """The diagnostics of one set (see the module docstring)."""
+    dataset = build_entry(entry)
+    pred, label = [], []
+    for batch in torch.utils.data.DataLoader(dataset, batch_size=batch_size, collate_fn=collate):
+        pred.append(method.predict(batch)["uv"].numpy())
+        label.append(batch["uv"].numpy())
+    pred, label = np.concatenate(pred), np.concatenate(label)
+    size = float(entry.get("size", 256))
+    box = (label.max(1) - label.min(1)).max(1) / size
+    return {"set": entry["label"], "n": len(label), "margin": entry.get("margin"),
+            "epe_2d_px_at_256": float(np.linalg.norm(pred - label, axis=-1).mean() * 256 / size),
+            "spread_ratio_median": float(np.median(spread(pred) / spread(label))),
+            "keypoint_box_of_crop_median": float(np.median(box)),
+            "turn_agrees": float((turns_counterclockwise(pred) == turns_counterclockwise(label)).mean())}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("checkpoint", help="a shipped model's name, a packed .safetensors or a run's .pt")
+    parser.add_argument("--sets", nargs="+", default=["lstm2d", "hxp3d"])
+    parser.add_argument("--margin", type=float, help="crop margin in place of the set's (realdev: 1.5)")
+    args = parser.parse_args()
+    method, config = load_model(args.checkpoint, map_location="cpu")
+    method.eval()
+    for label in args.sets:
+        print(json.dumps(diagnose(method, entry_of(label, config, args.margin))), flush=True)
+
+
+if __name__ == "__main__":
+    main()
