@@ -6,9 +6,13 @@ skeleton's spread to the labelled one's (mean distance of the joints from their 
 prediction is shrunk towards the crop centre), the labelled keypoint box's longer side as a fraction of the
 crop (the framing the model sees), and how often the predicted skeleton turns the labelled one's way on the image
 (wrist -> index MCP -> little MCP, the detector's side cue: detection.side_cues.turns_counterclockwise).
+With --side-confidence (lixel models: CLIP-Hand3D), on sets with hand sides: how often the side whose crop
+(as photographed, or mirrored) gives the sharper u/v lixel distributions (higher mean peak probability) is the
+labelled side, i.e. whether the right-hand model can tell a left hand from a right one.
 
     python scripts/pose_diagnostics.py clip_hand3d_cpu --sets source lstm2d hxp3d
     python scripts/pose_diagnostics.py runs/X/checkpoints/last.pt --sets lstm2d --margin 2.1
+    python scripts/pose_diagnostics.py clip_hand3d_cpu --sets lstm2d --side-confidence
 """
 
 from __future__ import annotations
@@ -46,13 +50,31 @@ def entry_of(label: str, config: dict, margin: float | None) -> dict:
 
 
 @torch.no_grad()
-def diagnose(method, entry: dict, batch_size: int = 32) -> dict:
+def side_from_confidence(method, batch: dict) -> np.ndarray:
+    """Per sample, whether the mirrored crop (a left hand's hypothesis) gives sharper u/v lixel distributions than
+    the crop as photographed; the reader's crops of left hands are mirrored back first."""
+    image = method.prepare_batch(batch)[0]
+    left = torch.tensor([side == "left" for side in batch["side"]]).view(-1, 1, 1, 1)
+    photographed = torch.where(left, image.flip(-1), image)
+
+    def peak(x):
+        out = method(x)
+        return torch.stack([out[axis].softmax(-1).max(-1).values for axis in ("px", "py")]).mean((0, 2))
+
+    return (peak(photographed.flip(-1)) > peak(photographed)).numpy()
+
+
+@torch.no_grad()
+def diagnose(method, entry: dict, batch_size: int = 32, side_confidence: bool = False) -> dict:
     """The diagnostics of one set (see the module docstring)."""
     dataset = build_entry(entry)
-    pred, label = [], []
+    pred, label, side_right = [], [], []
     for batch in torch.utils.data.DataLoader(dataset, batch_size=batch_size, collate_fn=collate):
         pred.append(method.predict(batch)["uv"].numpy())
         label.append(batch["uv"].numpy())
+        if side_confidence and "side" in batch:
+            truth = np.array([side == "left" for side in batch["side"]])
+            side_right.append(side_from_confidence(method, batch) == truth)
     pred, label = np.concatenate(pred), np.concatenate(label)
     size = float(entry.get("size", 256))
     box = (label.max(1) - label.min(1)).max(1) / size
@@ -60,7 +82,8 @@ def diagnose(method, entry: dict, batch_size: int = 32) -> dict:
             "epe_2d_px_at_256": float(np.linalg.norm(pred - label, axis=-1).mean() * 256 / size),
             "spread_ratio_median": float(np.median(spread(pred) / spread(label))),
             "keypoint_box_of_crop_median": float(np.median(box)),
-            "turn_agrees": float((turns_counterclockwise(pred) == turns_counterclockwise(label)).mean())}
+            "turn_agrees": float((turns_counterclockwise(pred) == turns_counterclockwise(label)).mean()),
+            **({"side_from_confidence_right": float(np.concatenate(side_right).mean())} if side_right else {})}
 
 
 def main() -> None:
@@ -68,11 +91,13 @@ def main() -> None:
     parser.add_argument("checkpoint", help="a shipped model's name, a packed .safetensors or a run's .pt")
     parser.add_argument("--sets", nargs="+", default=["lstm2d", "hxp3d"])
     parser.add_argument("--margin", type=float, help="crop margin in place of the set's (realdev: 1.5)")
+    parser.add_argument("--side-confidence", action="store_true", help="also the side read from lixel sharpness")
     args = parser.parse_args()
     method, config = load_model(args.checkpoint, map_location="cpu")
     method.eval()
     for label in args.sets:
-        print(json.dumps(diagnose(method, entry_of(label, config, args.margin))), flush=True)
+        print(json.dumps(diagnose(method, entry_of(label, config, args.margin), side_confidence=args.side_confidence)),
+              flush=True)
 
 
 if __name__ == "__main__":
