@@ -257,3 +257,40 @@ def test_mano_reader_without_chumpy(tmp_path, monkeypatch):
 def test_mano_reader_names_a_missing_file(tmp_path):
     with pytest.raises(FileNotFoundError, match="MANO_RIGHT.pkl"):
         load_mano(tmp_path / "nope.pkl")
+
+
+@pytest.mark.parametrize("size", ["tiny", "small"])
+def test_resnet_is_hf_resnet_draw_for_draw(size):
+    """The plain-torch ResNet has HF ResNetModel's parameter names, its initial weights for a seed (and leaves the
+    random stream where HF leaves it) and its hidden states for the same weights, in train and eval mode."""
+    from transformers import ResNetConfig, ResNetModel
+
+    from handclip.models.resnet import SIZES, ResNet
+
+    torch.manual_seed(3)
+    hf = ResNetModel(ResNetConfig(layer_type="bottleneck", **SIZES[size]))
+    after_hf = torch.rand(4)
+    torch.manual_seed(3)
+    ours = ResNet(**SIZES[size])
+    assert torch.equal(torch.rand(4), after_hf)
+    theirs, mine = hf.state_dict(), ours.state_dict()
+    assert list(theirs) == list(mine) and all(torch.equal(theirs[k], mine[k]) for k in theirs)
+    x = torch.randn(2, 3, 64, 64)
+    for mode in ("train", "eval"):
+        getattr(hf, mode)()
+        getattr(ours, mode)()
+        with torch.no_grad():
+            expected = hf(pixel_values=x, output_hidden_states=True).hidden_states
+            got = ours(x)
+        assert len(got) == 5 and all(torch.allclose(a, b, atol=1e-6) for a, b in zip(expected, got))
+
+
+def test_building_a_clip_hand3d_model_does_not_import_transformers():
+    """Inference start-up: the encoder is plain torch (transformers, ~2 s to import, is for ImageNet weights only)."""
+    import subprocess
+
+    code = ("import sys; from handclip.methods import build; "
+            "build('clip_hand3d', input_size=64, backbone='tiny', deconv_width=32, widths=(32, 16, 16, 8), heads=2); "
+            "assert 'transformers' not in sys.modules, 'transformers was imported'")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr[-500:]

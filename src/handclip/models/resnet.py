@@ -1,6 +1,9 @@
 """ResNet visual encoder of CLIP-Hand3D (section 3.2): the stem F0 and the pyramid F1..F4.
 
-Built on HF transformers' ResNet (no torchvision). 'resnet50' is the paper's encoder (F0 64x56x56,
+The bottleneck ResNet of He et al. in plain torch, laid out as HF transformers' ResNetModel (the same module
+names, parameter shapes and initialisation), so HF's ImageNet weights load into it and checkpoints are
+interchangeable; transformers itself is imported only to read those weights, since its import alone costs
+a command about 2 s of start-up (no torchvision here). 'resnet50' is the paper's encoder (F0 64x56x56,
 F1 256x56x56, F2 512x28x28, F3 1024x14x14, F4 2048x7x7 for a 224 input; the paper prints 56 stem
 channels, torchvision-style ResNet50 stems have 64); 'tiny' is a small bottleneck ResNet for CPU runs
 and tests. ImageNet weights load from a local HF directory or a hub id such as `microsoft/resnet-50`.
@@ -40,16 +43,94 @@ def _load_pretrained(source: str):
         ) from err
 
 
+class ConvNorm(nn.Module):
+    """Bias-free convolution, BatchNorm and (optionally) ReLU; HF's names `convolution`, `normalization`."""
+
+    def __init__(self, cin: int, cout: int, kernel: int = 3, stride: int = 1, relu: bool = True):
+        super().__init__()
+        self.convolution = nn.Conv2d(cin, cout, kernel, stride=stride, padding=kernel // 2, bias=False)
+        self.normalization = nn.BatchNorm2d(cout)
+        self.relu = relu
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = self.normalization(self.convolution(x))
+        return torch.relu(x) if self.relu else x
+
+
+class Bottleneck(nn.Module):
+    """1x1 reduce (to a quarter), 3x3 (carrying the stride), 1x1 expand, plus a projected shortcut when the shape
+    changes; ReLU after the sum."""
+
+    def __init__(self, cin: int, cout: int, stride: int = 1):
+        super().__init__()
+        mid = cout // 4
+        self.shortcut = ConvNorm(cin, cout, 1, stride, relu=False) if cin != cout or stride != 1 else nn.Identity()
+        self.layer = nn.Sequential(ConvNorm(cin, mid, 1), ConvNorm(mid, mid, 3, stride), ConvNorm(mid, cout, 1, relu=False))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.relu(self.layer(x) + self.shortcut(x))
+
+
+class Stage(nn.Module):
+    """`depth` bottlenecks, the first one changing width and stride."""
+
+    def __init__(self, cin: int, cout: int, depth: int, stride: int):
+        super().__init__()
+        self.layers = nn.Sequential(Bottleneck(cin, cout, stride), *[Bottleneck(cout, cout) for _ in range(depth - 1)])
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.layers(x)
+
+
+class Stem(nn.Module):
+    """7x7 stride-2 convolution and 3x3 stride-2 max-pooling."""
+
+    def __init__(self, width: int):
+        super().__init__()
+        self.embedder = ConvNorm(3, width, 7, 2)
+        self.pooler = nn.MaxPool2d(kernel_size=3, stride=2, padding=1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.pooler(self.embedder(x))
+
+
+class Stages(nn.Module):
+    """The four stages; the first keeps the stem's resolution."""
+
+    def __init__(self, embedding_size: int, hidden_sizes, depths):
+        super().__init__()
+        widths = [embedding_size, *hidden_sizes]
+        self.stages = nn.ModuleList(Stage(widths[i], widths[i + 1], depths[i], 1 if i == 0 else 2)
+                                    for i in range(len(depths)))
+
+
+class ResNet(nn.Module):
+    """Stem + stages; forward gives the stem output and every stage's (HF's hidden_states)."""
+
+    def __init__(self, embedding_size: int, hidden_sizes, depths):
+        super().__init__()
+        self.embedder = Stem(embedding_size)
+        self.encoder = Stages(embedding_size, hidden_sizes, depths)
+        for module in self.modules():  # HF ResNet's initialisation draw for draw (its N(0, 0.02) first, then
+            if isinstance(module, nn.Conv2d):  # He's), so a seed gives the weights the HF-built runs had
+                nn.init.normal_(module.weight, std=0.02)
+                nn.init.kaiming_normal_(module.weight, mode="fan_out", nonlinearity="relu")
+
+    def forward(self, x: torch.Tensor) -> list[torch.Tensor]:
+        feats = [self.embedder(x)]
+        for stage in self.encoder.stages:
+            feats.append(stage(feats[-1]))
+        return feats
+
+
 class ResNetEncoder(nn.Module):
     """Float image (B, 3, S, S) in [0, 1] -> [F0, F1, F2, F3, F4] (strides 4, 4, 8, 16, 32)."""
 
     def __init__(self, size: str = "resnet50"):
         super().__init__()
-        from transformers import ResNetConfig, ResNetModel
-
         if size not in SIZES:
             raise ValueError(f"unknown ResNet size {size!r}; choose one of {sorted(SIZES)}")
-        self.net = ResNetModel(ResNetConfig(layer_type="bottleneck", **SIZES[size]))
+        self.net = ResNet(**SIZES[size])
         self.channels = [SIZES[size]["embedding_size"]] + list(SIZES[size]["hidden_sizes"])
         self.register_buffer("mean", torch.tensor(IMAGENET_MEAN).view(1, 3, 1, 1), persistent=False)
         self.register_buffer("std", torch.tensor(IMAGENET_STD).view(1, 3, 1, 1), persistent=False)
@@ -65,6 +146,4 @@ class ResNetEncoder(nn.Module):
 
     def forward(self, image: torch.Tensor) -> list[torch.Tensor]:
         """The five feature maps; the stem output (after max-pooling) is F0."""
-        x = (image - self.mean) / self.std
-        out = self.net(pixel_values=x, output_hidden_states=True)
-        return list(out.hidden_states)
+        return self.net((image - self.mean) / self.std)
