@@ -19,18 +19,16 @@ from __future__ import annotations
 
 import argparse
 import json
-from pathlib import Path
 
 import numpy as np
 import torch
-import yaml
 
 from handclip.data import collate
 from handclip.engine.evaluate import build_entry
 from handclip.detection.side_cues import turns_counterclockwise
+from handclip.engine.config import load_config
 from handclip.zoo import load_model
 
-REALDEV = Path(__file__).resolve().parents[1] / "src" / "handclip" / "configs" / "datasets" / "realdev.yaml"
 
 
 def spread(uv: np.ndarray) -> np.ndarray:
@@ -40,7 +38,7 @@ def spread(uv: np.ndarray) -> np.ndarray:
 
 def entry_of(label: str, config: dict, margin: float | None) -> dict:
     """The dataset entry of `label`: realdev's framing for lstm2d / hxp3d, else the model's own renders."""
-    entries = yaml.safe_load(REALDEV.read_text())["data"]["val"] + list(config["data"].get("val") or [])
+    entries = load_config("datasets/realdev")["data"]["val"] + list(config["data"].get("val") or [])
     found = [dict(e) for e in entries if e.get("label") == label]
     if not found:
         raise SystemExit(f"pose_diagnostics: no set {label!r}; known: {[e.get('label') for e in entries]}")
