@@ -168,3 +168,39 @@ def test_detector_returns_photo_boxes_sides_and_nothing_below_min_score():
         assert 0 <= x and 0 <= y and x + w <= 120 + 1e-6 and y + h_ <= 90 + 1e-6
     assert [h["score"] for h in hands] == sorted((h["score"] for h in hands), reverse=True)
     assert detector.detect([photo], min_score=1.0) == [[]]
+
+
+def test_side_only_stage_starts_from_the_detector_and_trains_the_side_alone(frames, tmp_path):
+    torch.manual_seed(0)
+    first = build("hand_detector", input_size=128, width=0.5, neck=32, side_crop=32)
+    path = tmp_path / "stage1.pt"
+    torch.save({"model": first.state_dict()}, path)
+    second = build("hand_detector", input_size=128, width=0.5, neck=32, side_crop=32, side_only=True,
+                   init_weights=str(path))
+    assert not bool(second.initialised)
+    batch = collate([frames[i] for i in range(4)])
+    optimizer = torch.optim.Adam(second.parameters(), 3e-3)
+    losses = []
+    for step in range(40):
+        out = second.training_step(batch)
+        if step == 0:  # stage 1's weights were loaded by the first step
+            assert all(torch.equal(v, first.state_dict()[f"net.{k}"]) for k, v in second.net.state_dict().items())
+        optimizer.zero_grad()
+        out["loss"].backward()
+        optimizer.step()
+        losses.append(float(out["loss"].detach()))
+    assert set(out) == {"loss", "loss_palm", "loss_turn"}
+    assert all(torch.equal(v, first.state_dict()[f"net.{k}"]) for k, v in second.net.state_dict().items())
+    assert np.mean(losses[-5:]) < 0.5 * np.mean(losses[:5]), losses
+    keep = batch["hand_valid"]
+    left = second.eval().sides(batch["image"], batch["boxes"][keep], keep.nonzero()[:, 0])
+    assert ((left > 0.5) == batch["left"][keep]).all(), left
+    resumed = build("hand_detector", input_size=128, width=0.5, neck=32, side_crop=32, side_only=True,
+                    init_weights=str(tmp_path / "gone.pt"))
+    resumed.load_state_dict(second.state_dict())  # a resumed run has its weights: no reload of init_weights
+    resumed.train().training_step(batch)
+    with pytest.raises(FileNotFoundError, match="gone.pt"):
+        build("hand_detector", input_size=128, width=0.5, neck=32, side_crop=32, side_only=True,
+              init_weights=str(tmp_path / "gone.pt")).training_step(batch)
+    with pytest.raises(ValueError, match="side_crop"):
+        build("hand_detector", side_only=True)

@@ -12,7 +12,7 @@ A sample is one frame letterboxed into a `size` px square canvas (handclip.detec
 hands padded to MAX_HANDS: 'image' uint8 (S, S, 3), 'boxes' float32 (MAX_HANDS, 4) canvas px, 'left',
 'palm' (the palm faces the camera: handclip.detection.side_cues), 'hand_valid', 'ignore' bool (MAX_HANDS,).
 With augmentation the frame is zoomed and placed at random (cut or padded), mirrored (left and right hands
-swap, palms stay) and colour-jittered; a hand left less than half inside the canvas, or smaller than
+swap, palms stay), given a face clear of its hands (handclip.data.face_negatives) and colour-jittered; a hand left less than half inside the canvas, or smaller than
 MIN_SIDE px, is marked 'ignore' (neither a hand nor background to the loss).
 Frame k of domain d is ('synth_full', d, seed, k): the pixels build_dataset("synth_full", ...) gives.
 """
@@ -27,6 +27,7 @@ import numpy as np
 import torch
 
 from handclip.data import register
+from handclip.data.face_negatives import add_face
 from handclip.data.synth.cache import (cache_folder, domain_jobs, read_cache, renderer_fingerprint, rendered,
                                       split_counts)
 from handclip.data.synth.full import SynthFrames
@@ -43,24 +44,29 @@ COLOUR_KEYS = ("brightness", "contrast", "saturation", "hue")
 
 @dataclass
 class FrameAugment:
-    """Random zoom (factor of the letterbox scale, log-uniform), placement, mirroring and colour jitter."""
+    """Random zoom (factor of the letterbox scale, log-uniform), placement, mirroring, a face negative drawn in
+    with probability `faces`, and colour jitter."""
 
     zoom: tuple[float, float] = (0.5, 1.6)
     flip: float = 0.5
+    faces: float = 0.0
     colour: Augment = field(default_factory=lambda: Augment(scale=(1.0, 1.0), shift=0.0, rotation=0.0))
 
     @classmethod
     def from_config(cls, cfg) -> "FrameAugment | None":
-        """None/False -> none, True -> defaults, a dict of zoom, flip and colour keys -> those overridden."""
+        """None/False -> none, True -> defaults, a dict of zoom, flip, faces and colour keys -> those overridden."""
         if not cfg:
             return None
         cfg = {} if cfg is True else dict(cfg)
-        unknown = set(cfg) - {"zoom", "flip", *COLOUR_KEYS}
+        unknown = set(cfg) - {"zoom", "flip", "faces", *COLOUR_KEYS}
         if unknown:
-            raise ValueError(f"synth_full_cache: unknown augmentation keys {sorted(unknown)}; known: zoom, flip, "
+            raise ValueError(f"synth_full_cache: unknown augmentation keys {sorted(unknown)}; known: zoom, flip, faces, "
                              f"{', '.join(COLOUR_KEYS)}")
         colour = Augment(scale=(1.0, 1.0), shift=0.0, rotation=0.0, **{k: cfg[k] for k in COLOUR_KEYS if k in cfg})
-        return cls(tuple(cfg.get("zoom", cls.zoom)), float(cfg.get("flip", cls.flip)), colour)
+        faces = float(cfg.get("faces", cls.faces))
+        if not 0.0 <= faces <= 1.0:
+            raise ValueError(f"synth_full_cache: augment.faces is a probability in [0, 1], got {faces}")
+        return cls(tuple(cfg.get("zoom", cls.zoom)), float(cfg.get("flip", cls.flip)), faces, colour)
 
 
 def _render(job: tuple) -> tuple[int, dict]:
@@ -132,6 +138,8 @@ class SynthFullCache(torch.utils.data.Dataset):
             if rng.random() < self.augment.flip:
                 image, left = image[:, ::-1], ~left
                 boxes[:, 0] = width - 1 - boxes[:, 0] - boxes[:, 2]
+            if self.augment.faces and rng.random() < self.augment.faces:
+                image = add_face(image, boxes[valid], rng)
             scale = self.size / max(height, width) * float(np.exp(rng.uniform(*np.log(self.augment.zoom))))
             span = np.array([self.size - round(width * scale), self.size - round(height * scale)])
             offset = np.round(rng.uniform(np.minimum(span, 0), np.maximum(span, 0))).astype(int)

@@ -4,7 +4,8 @@ A CenterNet-style single-shot detector (handclip.models.hand_detector, handclip.
 full-frame renders ('synth_full_cache'). The side comes from a dense head at the centres, or (side_crop = N
 px) from a classifier of each hand's square crop (handclip.models.hand_side) predicting the side's two cues,
 palm towards the camera and the palm triangle's turning sense, each with its own cross-entropy, trained on the
-labelled boxes jittered as detections are. Batches hold 'image' uint8 (B, S, S, 3) letterboxed frames and the
+labelled boxes jittered as detections are. `side_only` trains that classifier alone, a second stage that starts
+from a trained detector's weights (`init_weights`) and leaves its boxes as they were. Batches hold 'image' uint8 (B, S, S, 3) letterboxed frames and the
 padded hands of each: 'boxes' (B, M, 4) canvas px, 'left', 'palm', 'hand_valid', 'ignore' (B, M).
 Photos in and hands out (letterbox, NMS, photo pixels) is handclip.detection.detector.HandDetector.
 """
@@ -15,6 +16,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
+
+from pathlib import Path
 
 from handclip.detection.codec import CenterCodec
 from handclip.detection.side_cues import turn_label
@@ -34,11 +37,14 @@ class HandDetectorMethod(Method):
 
     def __init__(self, input_size: int = 256, width: float = 1.0, neck: int = 64, candidates: int = 20,
                  heat_weight: float = 1.0, offset_weight: float = 1.0, size_weight: float = 1.0,
-                 side_weight: float = 1.0, side_crop: int = 0):
+                 side_weight: float = 1.0, side_crop: int = 0, side_only: bool = False, init_weights: str | None = None):
         super().__init__()
+        if side_only and not side_crop:
+            raise ValueError("hand_detector: side_only trains the side crop classifier, so it needs side_crop > 0")
         self.net = HandDetectorNet(width=width, neck=neck, side_head=not side_crop)
-        self.side_crop = int(side_crop)
+        self.side_crop, self.side_only, self.init_weights = int(side_crop), bool(side_only), init_weights
         self.side_net = HandSideNet() if side_crop else None
+        self.register_buffer("initialised", torch.tensor(init_weights is None))
         if input_size % self.net.stride:
             raise ValueError(f"hand_detector: input_size must be a multiple of {self.net.stride}, got {input_size}")
         self.input_size, self.candidates = int(input_size), int(candidates)
@@ -97,11 +103,33 @@ class HandDetectorMethod(Method):
         device = batch["image"].device
         return {k: torch.from_numpy(np.stack([t[k] for t in per_image])).to(device) for k in TARGETS}
 
+    def _load_from_state_dict(self, state_dict, prefix, *args, **kwargs):
+        """Checkpoints written before `init_weights` existed lack the `initialised` flag: they are trained ones."""
+        state_dict.setdefault(prefix + "initialised", torch.ones((), dtype=torch.bool))
+        super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
+
+    def _load_initial_weights(self) -> None:
+        """The first training step's weights: those of the checkpoint `init_weights` (a resumed run has its own)."""
+        from handclip.engine.checkpoint import load_checkpoint, load_weights
+
+        if not Path(self.init_weights).is_file():
+            raise FileNotFoundError(f"method.init_weights {self.init_weights!r} does not exist: train the detector "
+                                    "first (handclip train --config detector/cpu) or set method.init_weights=null")
+        load_weights(self, load_checkpoint(self.init_weights, map_location=self.initialised.device)["model"],
+                     self.init_weights)
+        self.initialised.fill_(True)
+
     def training_step(self, batch: dict) -> dict[str, torch.Tensor]:
         """Weighted sum of the focal, offset, size and side losses (side_weight on each of the crop classifier's
-        palm and turn losses)."""
-        t = self.targets(batch)
+        palm and turn losses); with side_only the palm and turn losses alone."""
+        if not bool(self.initialised):
+            self._load_initial_weights()
         x = self.to_float(batch["image"])
+        if self.side_only:
+            terms = self._crop_side_loss(x, batch)
+            loss = sum(self.weights[k] * v for k, v in terms.items())
+            return {"loss": loss, **{f"loss_{k}": v.detach() for k, v in terms.items()}}
+        t = self.targets(batch)
         heat, reg, side = self.maps(x)
         terms = {
             "heat": centre_focal_loss(heat.float(), t["heat"], t["heat_weight"]),
