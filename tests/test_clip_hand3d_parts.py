@@ -207,6 +207,28 @@ def test_hierarchy_of_the_renderer_hand():
     assert np.allclose(h.from_joints(3).sum(1), 1) and (h.from_joints(3).sum(0) > 0).all()
 
 
+def test_cached_hierarchy_is_the_built_one_read_back_and_a_damaged_file_is_rebuilt(tmp_path, monkeypatch):
+    import handclip.mesh.hierarchy as hierarchy
+
+    verts, faces, joints = grid_template()
+    built = build_hierarchy(verts, faces, joints)
+    first = hierarchy.cached_hierarchy(verts, faces, joints, cache_dir=tmp_path)
+    [path] = (tmp_path / "mesh_hierarchy").glob("*.npz")
+
+    def same(a, b) -> bool:
+        return a.sizes == b.sizes and all(np.array_equal(x, y) for x, y in zip(a.nodes + a.upsample, b.nodes + b.upsample))
+
+    assert same(first, built)
+    with monkeypatch.context() as m:  # the second call reads the file: building would fail
+        m.setattr(hierarchy, "build_hierarchy", lambda *a, **k: pytest.fail("rebuilt although cached"))
+        assert same(hierarchy.cached_hierarchy(verts, faces, joints, cache_dir=tmp_path), built)
+    other = hierarchy.cached_hierarchy(verts, faces, joints, sizes=[21, 64, 128, 256], cache_dir=tmp_path)
+    assert other.sizes == [21, 64, 128, 256] and len(list((tmp_path / "mesh_hierarchy").glob("*.npz"))) == 2
+    path.write_bytes(b"not an npz")
+    assert same(hierarchy.cached_hierarchy(verts, faces, joints, cache_dir=tmp_path), built)
+    assert same(hierarchy.cached_hierarchy(verts, faces, joints, cache_dir=tmp_path), built)  # rewritten
+
+
 def test_normal_and_edge_losses_vanish_on_the_gt_mesh():
     verts, faces, _ = grid_template(6)
     gt = torch.tensor(verts)[None] @ torch.linalg.qr(torch.randn(3, 3, dtype=torch.float64))[0]

@@ -12,16 +12,22 @@ Procedure (deterministic, from the template's vertices, faces and 21 rest-pose j
    any other node averages its `neighbours` nearest level-k nodes with weights proportional to
    1 / distance (geodesic between vertices; straight-line from vertices to joints for level 0).
    Rows sum to 1, so every node of every level, hence every template vertex, is covered.
+
+`cached_hierarchy` keeps each result in a file keyed by its inputs: building one (and importing scipy's graph
+routines) takes about half a second, which every `handclip predict` start-up would otherwise pay.
 """
 
 from __future__ import annotations
 
+import hashlib
+import io
 import math
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
-from scipy.sparse import coo_matrix
-from scipy.sparse.csgraph import shortest_path
+
+FORMAT = "handclip-mesh-hierarchy/1"  # part of the cache key: a changed procedure changes it
 
 
 @dataclass
@@ -44,6 +50,9 @@ def geodesic_distances(vertices: np.ndarray, faces: np.ndarray, weld: np.ndarray
     """All-pairs edge-path distances (V, V); disconnected pairs get Euclidean distance + the largest path.
 
     weld (V,) maps seam duplicates to one representative vertex, so paths cross texture seams."""
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import shortest_path
+
     v = np.asarray(vertices, dtype=np.float64)
     weld = np.arange(len(v)) if weld is None else np.asarray(weld, dtype=np.int64)
     f = weld[np.asarray(faces, dtype=np.int64)]
@@ -116,3 +125,35 @@ def build_hierarchy(vertices: np.ndarray, faces: np.ndarray, joints: np.ndarray,
             self_index = np.array([position.get(int(v), -1) for v in fine])
         upsample.append(_interp_matrix(d, self_index, neighbours))
     return MeshHierarchy(sizes, nodes, upsample)
+
+
+def cached_hierarchy(vertices: np.ndarray, faces: np.ndarray, joints: np.ndarray, sizes: list[int] | None = None,
+                     neighbours: int = 3, weld: np.ndarray | None = None, cache_dir=None) -> MeshHierarchy:
+    """build_hierarchy's result, read from `cache_dir` ($HANDCLIP_CACHE or ~/.cache/handclip)/mesh_hierarchy when
+    built before from the same inputs, else built and written there; an unreadable file is rebuilt over."""
+    from handclip.atomic import write_atomic
+    from handclip.clip.text_cache import default_cache_dir
+
+    key = hashlib.sha256(FORMAT.encode())
+    for a in (vertices, faces, joints, np.arange(len(vertices)) if weld is None else weld):
+        key.update(np.ascontiguousarray(np.asarray(a, np.float64)).tobytes())
+    key.update(repr((list(sizes) if sizes is not None else None, int(neighbours))).encode())
+    path = Path(cache_dir or default_cache_dir()) / "mesh_hierarchy" / f"{key.hexdigest()[:20]}.npz"
+    if path.is_file():
+        try:
+            with np.load(path) as f:
+                n = int(f["levels"])
+                return MeshHierarchy([int(v) for v in f["sizes"]], [f[f"nodes{k}"] for k in range(n)],
+                                     [f[f"up{k}"] for k in range(n - 1)])
+        except (OSError, KeyError, ValueError):  # a damaged cache file: built again and replaced
+            pass
+    hierarchy = build_hierarchy(vertices, faces, joints, sizes, neighbours, weld)
+    buffer = io.BytesIO()
+    np.savez(buffer, levels=len(hierarchy.nodes), sizes=np.array(hierarchy.sizes),
+             **{f"nodes{k}": v for k, v in enumerate(hierarchy.nodes)},
+             **{f"up{k}": v for k, v in enumerate(hierarchy.upsample)})
+    try:
+        write_atomic(path, buffer.getvalue())
+    except OSError:  # a read-only cache folder: the hierarchy is still right, only not kept
+        pass
+    return hierarchy

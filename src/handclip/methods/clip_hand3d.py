@@ -43,14 +43,14 @@ MATCHING = "matching."  # the pose-text matching (CLIP loss), untrained in stage
 
 @lru_cache(maxsize=4)
 def _template_and_hierarchy(source: str, sparse_to_dense: bool):
-    """The template mesh and its node hierarchy (cached: the geodesic distances take a second)."""
-    from handclip.mesh.hierarchy import build_hierarchy, default_sizes
+    """The template mesh and its node hierarchy (cached in memory and on disk: building it takes half a second)."""
+    from handclip.mesh.hierarchy import cached_hierarchy, default_sizes
     from handclip.mesh.templates import load_mesh_template
 
     t = load_mesh_template(source)
     num_v = len(t["vertices"])
     sizes = default_sizes(num_v) if sparse_to_dense else [NUM_JOINTS, num_v, num_v, num_v]
-    return t, build_hierarchy(t["vertices"], t["faces"], t["joints"], sizes, weld=t["weld"])
+    return t, cached_hierarchy(t["vertices"], t["faces"], t["joints"], sizes, weld=t["weld"])
 
 
 def rotate_images(image: torch.Tensor, angle: torch.Tensor, centre: torch.Tensor) -> torch.Tensor:
