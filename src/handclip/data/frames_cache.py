@@ -33,7 +33,6 @@ from handclip.data.synth.cache import (cache_folder, domain_jobs, read_cache, re
 from handclip.data.synth.full import SynthFrames
 from handclip.data.transforms import Augment
 from handclip.detection.letterbox import letterbox
-from handclip.detection.side_cues import palm_facing
 
 FORMAT = "handclip-synth-full-cache/2"  # 2: per-hand palm flags
 MAX_HANDS = 4  # hand slots per sample; the renderer draws one or two
@@ -95,8 +94,8 @@ def build_frames_cache(root, domains: dict, n: int, width: int, height: int, see
     for slot, s in rendered(_render, jobs, workers, f"render frames {root.name}"):
         images[slot] = s["image"]
         for j, hand in enumerate(s["hands"][:MAX_HANDS]):
-            boxes[slot, j], left[slot, j], valid[slot, j] = hand["box"], hand["side"] == "left", True
-            palm[slot, j] = palm_facing(hand["xyz"], left[slot, j])
+            boxes[slot, j], left[slot, j], palm[slot, j] = hand["box"], hand["side"] == "left", hand["palm"]
+            valid[slot, j] = True
     images.flush()
     np.savez(root / "hands.npz", boxes=boxes, left=left, palm=palm, valid=valid, domain=dom)
     (root / "images.partial.npy").rename(root / "images.npy")

@@ -17,6 +17,7 @@ from handclip.data.synth.scene import PosedHand, limb, pose_hand, visible
 from handclip.geometry import project
 from handclip.skeleton import mirror_xyz
 from handclip.detection.boxes import iou_matrix
+from handclip.detection.side_cues import palm_facing
 
 WIDTHS = (320, 640)  # frame widths the renderer supports
 BOX_FRACTION = (0.1, 0.7)  # box width over frame width
@@ -75,7 +76,8 @@ def place(posed: PosedHand, K: np.ndarray, width: int, height: int, fraction: fl
 
 def render_frame(domain: str, rng: np.random.Generator, width: int = 480, height: int | None = None,
                  side: str = "both", style: dict | None = None) -> dict:
-    """A full frame: image (h, w, 3), mask, K, style and 'hands', each {'side', 'box', 'xyz', 'uv', 'valid'}.
+    """A full frame: image (h, w, 3), mask, K, style and 'hands', each {'side', 'palm', 'box', 'xyz', 'uv',
+    'valid'}.
 
     `side`: 'right' or 'left' for hands of that side only, 'both' to draw each hand's side; `style`
     fixes style words ({'color': 'flower'}).
@@ -110,6 +112,7 @@ def render_frame(domain: str, rng: np.random.Generator, width: int = 480, height
     hands = []
     for p, s, box in zip(placed, kept, boxes):
         uv = project(p.joints, K)
-        hands.append({"side": s, "box": box.astype(np.float32), "xyz": p.joints.astype(np.float32),
-                      "uv": uv.astype(np.float32), "valid": visible(uv, p.joints[:, 2], shot.cover, (height, width))})
+        hands.append({"side": s, "palm": bool(palm_facing(p.joints, s == "left")), "box": box.astype(np.float32),
+                      "xyz": p.joints.astype(np.float32), "uv": uv.astype(np.float32),
+                      "valid": visible(uv, p.joints[:, 2], shot.cover, (height, width))})
     return {"image": shot.image, "mask": shot.mask, "K": K.astype(np.float32), "hands": hands, "style": dict(style.words)}

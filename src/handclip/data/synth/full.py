@@ -2,9 +2,10 @@
 
 Sample `index` of ('synth_full', domain, seed) is a pure function of those values. A sample is the
 camera's view (nothing is mirrored back): 'image' uint8 (h, w, 3), 'K' (3, 3), 'mask' (with mask=True),
-'style', 'domain', 'index', and 'hands', a list of one or two dicts {'side': 'left' | 'right',
-'box': float32 [x, y, w, h] px holding the projected hand and all its joints, 'xyz' (21, 3) mm camera frame,
-'uv' (21, 2) px, 'valid' (21,) bool}; left hands carry left-hand labels.
+'style', 'domain', 'index', and 'hands', a list of one or two dicts {'side': 'left' | 'right', 'palm':
+whether the palm faces the camera (handclip.detection.side_cues), 'box': float32 [x, y, w, h] px holding the
+projected hand and all its joints, 'xyz' (21, 3) mm camera frame, 'uv' (21, 2) px, 'valid' (21,) bool}; left
+hands carry left-hand labels.
 """
 
 from __future__ import annotations

@@ -4,8 +4,10 @@ Each word has a back-of-hand sRGB albedo (the colour of the skin under neutral w
 renderer's exposure; the light words differ in hue as the words say: 'white' pinkish, 'peach' orange-pink,
 'pale yellow' yellowish, 'light beige' in between). A person varies in tone (lightness, 6 % sigma) and
 redness (4 %). Palms carry little melanin, so they are lighter and pinker than the back, the more so the
-darker the skin (up to 55 % of the way to a palm colour on 'black' hands); creases and knuckle folds are
-darker, nails pinkish.
+darker the skin (up to 55 % of the way to a palm colour on 'black' hands), and on every tone the blood under
+the palm's skin shows (PALM_TINT; on the light tones the palm is 9-10 % lighter than the back, CIELAB a*
++4 to +7, b* -1 to -2.5, where it was 6-8 % lighter and no redder before, too close to the back for a network
+to tell which side faces the camera: issue 13); creases and knuckle folds are darker, nails pinkish.
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ TONES = {
     "black": ((64, 45, 36), 0.55),
 }
 PALM_RGB = np.array([240.0, 190.0, 172.0])  # melanin-poor palm skin
-PALM_GAIN = 1.06  # palms of every tone are a little lighter (linear)
+PALM_TINT = np.array([1.18, 1.05, 1.14])  # palms of every tone are a little lighter and pinker (linear gains)
 NAIL_RGB = np.array([242.0, 212.0, 205.0])
 TONE_SIGMA, REDNESS_SIGMA = 0.06, 0.04
 TIP_REDNESS = np.array([0.06, -0.04, -0.04])  # relative albedo change on the distal phalanges
@@ -47,7 +49,7 @@ def sample_tone(word: str, rng: np.random.Generator) -> SkinTone:
     back = to_linear(rgb) * np.exp(rng.normal(0, TONE_SIGMA))
     red = np.clip(rng.normal(0, REDNESS_SIGMA), -2 * REDNESS_SIGMA, 2 * REDNESS_SIGMA)
     back = np.clip(back * np.array([1 + red, 1 - red / 2, 1 - red / 2]), 0, 1)
-    palm = np.clip((back + palm_lift * (to_linear(PALM_RGB) - back)) * PALM_GAIN, 0, 1)
+    palm = np.clip((back + palm_lift * (to_linear(PALM_RGB) - back)) * PALM_TINT, 0, 1)
     nail = 0.55 * back + 0.45 * to_linear(NAIL_RGB)
     return SkinTone(back, palm, nail)
 
