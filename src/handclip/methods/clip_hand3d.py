@@ -29,6 +29,7 @@ import torch
 from torch import nn
 
 from handclip.data.normal_augment import NormalAugment
+from handclip.data.rand_conv import RandConv
 from handclip.methods import register
 from handclip.methods.base import Method
 from handclip.geometry import uvd_to_xyz
@@ -99,7 +100,7 @@ class ClipHand3D(Method):
                  ref_bone_mm: float | None = None, batch_attention_quirk: bool = False,
                  mesh_attention_max_nodes: int | None = None, pretrain_joints: bool = False,
                  init_weights: str | None = None, clip_warmup_steps: int = 0, clip_detach_steps: int = 0,
-                 normal_aug: bool | dict = False, seed: int = 0):
+                 normal_aug: bool | dict = False, rand_conv: bool | dict = False, seed: int = 0):
         super().__init__()
         self.input_size = input_size
         self.codec = LixelCodec(input_size, bins_xy, bins_z, depth_range_mm)
@@ -123,6 +124,7 @@ class ClipHand3D(Method):
         self.register_buffer("ref_lengths", torch.as_tensor(lengths, dtype=torch.float32), persistent=False)
         self.weights = tuple(float(w) for w in loss_weights)
         self.augment = NormalAugment.from_config(normal_aug)  # DG-CLIP's photometric set, training batches only
+        self.rand_conv = RandConv.from_config(rand_conv)  # random-convolution texture scrambling, training only
         self.consistency, self.max_rotation = consistency, math.radians(max_rotation_deg)
         self.prompt_joints, self.contrastive_batch = prompt_joints, contrastive_batch
         self._rng = np.random.default_rng(seed)
@@ -216,6 +218,8 @@ class ClipHand3D(Method):
         image, K, uv, _ = self.prepare_batch(batch)
         if self.augment is not None and self.training:
             image = self.augment(image)
+        if self.rand_conv is not None and self.training:
+            image = self.rand_conv(image)
         out = self.lixel(self.encoder(image)[4]) if self.pretrain_joints else self(image)
         xyz = batch["xyz"].float()
         d = xyz[..., 2:] - xyz[:, :1, 2:]
