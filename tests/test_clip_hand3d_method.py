@@ -252,6 +252,12 @@ def test_stage_two_may_swap_or_drop_the_clip_the_matching_keeps_its_initial_laye
             assert torch.equal(stage2.matching.text["x"].inp.weight, fresh)
     with pytest.raises(Exception, match="stage1.pt"):  # elsewhere a shape that does not fit still fails, naming the file
         build("clip_hand3d", init_weights=str(tmp_path / "stage1.pt"), **{**TINY, "deconv_width": 16})._load_initial_weights()
+    fewer = build("clip_hand3d", clip_loss=False, mesh_attention_max_nodes=30, init_weights=str(tmp_path / "stage1.pt"),
+                  **TINY)  # attention on the joint level only: stage 1's other mesh transformers are left out
+    assert any(k.startswith("mesh.blocks.1.") for k in stage1.state_dict())
+    assert not any(k.startswith("mesh.blocks.1.") for k in fewer.state_dict())
+    fewer._load_initial_weights()
+    assert torch.equal(fewer.mesh.fj_mlp[0].weight, stage1.mesh.fj_mlp[0].weight)
 
 
 def test_normal_augmentation_reaches_the_encoder_in_training_only():

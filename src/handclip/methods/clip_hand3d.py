@@ -40,6 +40,7 @@ from handclip.models.resnet import ResNetEncoder
 from handclip.skeleton import BONES, MIDDLE_MCP, MIDDLE_PIP, NUM_JOINTS
 
 MATCHING = "matching."  # the pose-text matching (CLIP loss), untrained in stage 1
+MESH = "mesh."  # the mesh regressor, untrained in stage 1 too
 
 
 @lru_cache(maxsize=4)
@@ -277,10 +278,11 @@ class ClipHand3D(Method):
     def _stage_weights(self, weights: dict) -> dict:
         """A previous stage's weights for this run. Stage 1 never trains the pose-text matching (joint loss only), so
         the next stage may drop the CLIP loss (its matching weights are left out) or use another CLIP (matching
-        layers whose width no longer fits keep their initial values)."""
+        layers whose width no longer fits keep their initial values); nor the mesh regressor, so the next stage may
+        leave attention out of more mesh levels (the transformers it lacks are left out)."""
         own = self.state_dict()
         return {k: own[k] if k.startswith(MATCHING) and own[k].shape != v.shape else v
-                for k, v in weights.items() if not k.startswith(MATCHING) or k in own}
+                for k, v in weights.items() if not k.startswith((MATCHING, MESH)) or k in own}
 
     def _consistency(self, image: torch.Tensor, K: torch.Tensor, out: dict):
         """Eq. 6: a second view rotated about the principal point; Aff(P1) vs P2 (bins), Rot(V1) vs V2."""
