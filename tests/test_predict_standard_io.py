@@ -78,7 +78,8 @@ def test_boxes_in_coco_results_out_and_back_through_the_reader(tmp_path, capsys)
     absent = json.loads((out / "00000002.json").read_text())
     assert absent["hands"] == [] and "no entry in" in absent["note"]
     assert "1 image(s) have no entry in" in capsys.readouterr().out
-    assert (out / "00000000_hand0.png").is_file() and (out / "00000000_hand1.png").is_file()
+    assert (out / "00000000.png").is_file() and not list(out.glob("*_hand*.png"))  # one picture, both hands
+    assert not (out / "00000001.png").exists()  # no hand, no overlay
     results = json.loads((out / "coco_keypoints.json").read_text())
     assert [r["image_id"] for r in results] == [10, 10] and [r["bbox"] for r in results] == [h["box"] for h in two]
     for r, hand in zip(results, two):

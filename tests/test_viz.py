@@ -36,3 +36,18 @@ def test_invalid_joints_and_their_bones_are_not_drawn():
 def test_bad_shape_is_rejected():
     with pytest.raises(ValueError, match=r"\(21, 2\)"):
         draw_skeleton(np.zeros((10, 10, 3), np.uint8), np.zeros((20, 2)))
+
+
+def test_one_picture_holds_every_hand_and_a_detections_box_and_label():
+    from handclip.viz.mesh_overlay import draw_hands
+
+    image = np.zeros((200, 200, 3), np.uint8)
+    given = {"uv": fan_hand(), "box": [0, 0, 100, 100], "side": "right"}  # a given box: skeleton only
+    found = {"uv": fan_hand() + [100, 100], "box": [95, 95, 100, 100], "side": "left", "score": 0.73}
+    out = draw_hands(image, [(given, None), (found, None)])
+    assert image.max() == 0
+    for shift in (0, 100):  # both skeletons: the thumb's bone between its 2nd and 3rd joints in the thumb's colour
+        pixel = out[shift + round(60 - 22.5), shift + 9:shift + 12].max(0)
+        assert np.abs(pixel.astype(int) - FINGER_RGB[0]).max() < 60, pixel
+    assert (out[150, 193:198].max(0) >= 200).all() and out[45:55, 97:102].max() < 120  # the detection's right edge; no box for the given one
+    assert out[75:95, 97:150].max() >= 200 and out[75:95, 97:150].min() < 60  # its label, white on dark, above the box

@@ -100,18 +100,20 @@ VIEW3D = "view3d"  # the folder of the matplotlib 3D views (--view3d)
 
 def _write_outputs(predictor, item, record: dict, out: Path, stem: str, mesh_format: str | None,
                    view3d: bool) -> list[Path]:
-    """One image's files (run in the writer thread): <stem>.json, then per hand the OpenCV overlay
-    <stem>[_hand<k>].png, its mesh file and, on request, view3d/<same name>.png (overlay beside the 3D view)."""
+    """One image's files (run in the writer thread): <stem>.json, the OpenCV overlay <stem>.png of every hand
+    (none without a hand), then per hand its mesh file <stem>[_hand<k>].<format> and, on request,
+    view3d/<stem>[_hand<k>].png (overlay beside the 3D view)."""
     from handclip.mesh.files import save_mesh
     from handclip.viz import save_overlay_png, save_prediction_png
 
     json_path = out / f"{stem}.json"
     json_path.write_text(json.dumps(record))
     written = [json_path]
-    for k, result in enumerate(item.results):
+    hands = [(result, _faces(predictor, result)) for result in item.results]
+    if hands:
+        written.append(save_overlay_png(out / f"{stem}.png", item.image, hands))
+    for k, (result, faces) in enumerate(hands):
         name = stem if len(item.results) == 1 else f"{stem}_hand{k}"
-        faces = _faces(predictor, result)
-        written.append(save_overlay_png(out / f"{name}.png", item.image, result, faces))
         if view3d:
             written.append(save_prediction_png(out / VIEW3D / f"{name}.png", item.image, result, faces, item.path.name))
         if mesh_format and "verts" in result:
@@ -122,8 +124,8 @@ def _write_outputs(predictor, item, record: dict, out: Path, stem: str, mesh_for
 def predict_images(predictor, files: list[Path], box, left: bool, out: Path, boxes: Path | None = None,
                    coco: bool = False, mesh_format: str | None = None, detect: dict | None = None,
                    view3d: bool = False) -> list[Path]:
-    """Predict each image; write <stem>.json and the overlay <stem>.png into `out`, and with `boxes` one hand
-    per box (<stem>_hand<k>.png when several), <stem>.<mesh_format> meshes, COCO results, view3d/ 3D views.
+    """Predict each image; write <stem>.json and the overlay <stem>.png of its hands into `out`, and with `boxes`
+    one hand per box, <stem>[_hand<k>].<mesh_format> meshes, COCO results, view3d/ 3D views.
     detect: {'max_hands', 'min_score'} to find the hands with the predictor's detector (JSON 'hands' as for boxes).
     Files are read ahead and outputs written in two worker threads while the model predicts batches of hands
     across images (handclip.predict_stream)."""
@@ -236,7 +238,7 @@ def predict_video(predictor, path: Path, box, left: bool, out: Path, batch_size:
     if writer.note:
         print(f"note: {writer.note}")
     rgb, result = first
-    pngs = [save_overlay_png(out / f"{path.stem}.png", rgb, result, faces)]
+    pngs = [save_overlay_png(out / f"{path.stem}.png", rgb, [(result, faces)])]
     if view3d:
         pngs.append(save_prediction_png(out / VIEW3D / f"{path.stem}.png", rgb, result, faces, f"{path.name} frame 0"))
     return [json_path, video_path, *pngs]

@@ -12,7 +12,7 @@ import numpy as np
 
 from handclip.data.synth.mesh import vertex_normals
 from handclip.data.synth.raster import interpolate, rasterize
-from handclip.viz.skeleton2d import draw_skeleton
+from handclip.viz.skeleton2d import draw_box, draw_skeleton
 
 CAMERA_DISTANCE_MM = 10_000.0
 MESH_RGB = np.array([120.0, 170.0, 235.0])
@@ -55,3 +55,13 @@ def draw_overlay(image: np.ndarray, pred: dict, faces=None) -> np.ndarray:
     if pred.get("verts") is not None and faces is not None:
         image = draw_mesh(image, pred, faces)
     return draw_skeleton(image, pred["uv"])
+
+
+def draw_hands(image: np.ndarray, hands: list[tuple[dict, object]]) -> np.ndarray:
+    """Every hand of one image over it, as draw_overlay does, each (prediction, faces) in turn; a detected hand
+    (one with a 'score') also gets its box and a 'side score' label, so one picture shows what was found."""
+    for pred, faces in hands:
+        image = draw_overlay(image, pred, faces)
+        if "score" in pred:
+            image = draw_box(image, pred["box"], f"{pred['side']} {pred['score']:.2f}")
+    return image

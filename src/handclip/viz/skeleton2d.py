@@ -1,4 +1,5 @@
-"""The 2D skeleton drawn on an image: bones coloured per finger (handclip.skeleton.BONES), joints as dots."""
+"""The 2D skeleton drawn on an image: bones coloured per finger (handclip.skeleton.BONES), joints as dots; a
+detected hand's box with its label."""
 
 from __future__ import annotations
 
@@ -29,4 +30,22 @@ def draw_skeleton(image: np.ndarray, uv, valid=None, thickness: int | None = Non
     for k in range(NUM_JOINTS):
         if valid[k] and np.isfinite(uv[k]).all():
             cv2.circle(out, tuple(map(int, pts[k])), (t + 1) << shift, joint_rgb(k), -1, cv2.LINE_AA, shift)
+    return out
+
+
+BOX_RGB = (255, 255, 255)
+
+
+def draw_box(image: np.ndarray, box, label: str) -> np.ndarray:
+    """A copy of the RGB uint8 `image` with the box [x, y, w, h] (px) outlined and `label` written at its top left,
+    white on a dark band so it reads on any background."""
+    out = np.ascontiguousarray(image, dtype=np.uint8).copy()
+    x, y, w, h = (int(round(float(v))) for v in box)
+    t = max(1, round(max(out.shape[:2]) / 300))
+    cv2.rectangle(out, (x, y), (x + w, y + h), BOX_RGB, t, cv2.LINE_AA)
+    scale = max(0.35, max(out.shape[:2]) / 700)
+    (tw, th), base = cv2.getTextSize(label, cv2.FONT_HERSHEY_SIMPLEX, scale, t)
+    top = max(y, th + base + 2)
+    cv2.rectangle(out, (x, top - th - base - 2), (x + tw + 4, top), (30, 30, 30), -1)
+    cv2.putText(out, label, (x + 2, top - base - 1), cv2.FONT_HERSHEY_SIMPLEX, scale, BOX_RGB, t, cv2.LINE_AA)
     return out
