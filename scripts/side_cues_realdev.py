@@ -50,7 +50,8 @@ def main() -> None:
     palm_pred, turn_pred = np.array(palm_logit) > 0, np.array(turn_logit) > 0
     left, turn = np.array(left), np.array(turn)
     palm = left != turn
-    print(json.dumps({"detector": args.detector, "hands": len(left), "palm_towards_camera": round(float(palm.mean()), 4),
+    print(json.dumps({"detector": args.detector, "hands": len(left),
+                      "palm_towards_camera": round(float(palm.mean()), 4),
                       "palm_right": round(float((palm_pred == palm).mean()), 4),
                       "turn_right": round(float((turn_pred == turn).mean()), 4),
                       "side_right": round(float(((palm_pred != turn_pred) == left).mean()), 4)}))

@@ -12,8 +12,9 @@ A sample is one frame letterboxed into a `size` px square canvas (handclip.detec
 hands padded to MAX_HANDS: 'image' uint8 (S, S, 3), 'boxes' float32 (MAX_HANDS, 4) canvas px, 'left',
 'palm' (the palm faces the camera: handclip.detection.side_cues), 'hand_valid', 'ignore' bool (MAX_HANDS,).
 With augmentation the frame is zoomed and placed at random (cut or padded), mirrored (left and right hands
-swap, palms stay), given a face clear of its hands (handclip.data.face_negatives) and colour-jittered; a hand left less than half inside the canvas, or smaller than
-MIN_SIDE px, is marked 'ignore' (neither a hand nor background to the loss).
+swap, palms stay), given a face clear of its hands (handclip.data.face_negatives) and colour-jittered; a hand
+left less than half inside the canvas, or smaller than MIN_SIDE px, is marked 'ignore' (neither a hand nor
+background to the loss).
 Frame k of domain d is ('synth_full', d, seed, k): the pixels build_dataset("synth_full", ...) gives.
 """
 
@@ -59,8 +60,8 @@ class FrameAugment:
         cfg = {} if cfg is True else dict(cfg)
         unknown = set(cfg) - {"zoom", "flip", "faces", *COLOUR_KEYS}
         if unknown:
-            raise ValueError(f"synth_full_cache: unknown augmentation keys {sorted(unknown)}; known: zoom, flip, faces, "
-                             f"{', '.join(COLOUR_KEYS)}")
+            raise ValueError(f"synth_full_cache: unknown augmentation keys {sorted(unknown)}; known: zoom, flip, "
+                             f"faces, {', '.join(COLOUR_KEYS)}")
         colour = Augment(scale=(1.0, 1.0), shift=0.0, rotation=0.0, **{k: cfg[k] for k in COLOUR_KEYS if k in cfg})
         faces = float(cfg.get("faces", cls.faces))
         if not 0.0 <= faces <= 1.0:

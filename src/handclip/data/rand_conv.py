@@ -24,7 +24,8 @@ class RandConv:
 
     def __post_init__(self):
         if not 0.0 <= self.p <= 1.0 or not self.kernels or any(k < 1 or k % 2 == 0 for k in self.kernels):
-            raise ValueError(f"rand_conv: p in [0, 1] and odd kernel sizes >= 1, got p={self.p}, kernels={self.kernels}")
+            raise ValueError(f"rand_conv: p in [0, 1] and odd kernel sizes >= 1, got p={self.p}, "
+                             f"kernels={self.kernels}")
         self.kernels = tuple(int(k) for k in self.kernels)
 
     @classmethod

@@ -5,19 +5,20 @@ full-frame renders ('synth_full_cache'). The side comes from a dense head at the
 px) from a classifier of each hand's square crop (handclip.models.hand_side) predicting the side's two cues,
 palm towards the camera and the palm triangle's turning sense, each with its own cross-entropy, trained on the
 labelled boxes jittered as detections are. `side_only` trains that classifier alone, a second stage that starts
-from a trained detector's weights (`init_weights`) and leaves its boxes as they were. Batches hold 'image' uint8 (B, S, S, 3) letterboxed frames and the
-padded hands of each: 'boxes' (B, M, 4) canvas px, 'left', 'palm', 'hand_valid', 'ignore' (B, M).
+from a trained detector's weights (`init_weights`) and leaves its boxes as they were. Batches hold 'image' uint8
+(B, S, S, 3) letterboxed frames and the padded hands of each: 'boxes' (B, M, 4) canvas px, 'left', 'palm',
+'hand_valid', 'ignore' (B, M).
 Photos in and hands out (letterbox, NMS, photo pixels) is handclip.detection.detector.HandDetector.
 """
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
-
-from pathlib import Path
 
 from handclip.detection.codec import CenterCodec
 from handclip.detection.side_cues import turn_label
