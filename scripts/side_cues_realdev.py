@@ -18,6 +18,8 @@ import numpy as np
 import torch
 
 from handclip.api import read_image
+from handclip.data.coco_hand import coco_hands
+from handclip.data.io import load_json
 from handclip.detection.side_cues import turns_counterclockwise
 from handclip.engine.config import load_config
 from handclip.zoo import load_model
@@ -32,23 +34,19 @@ def main() -> None:
         raise SystemExit(f"side_cues_realdev: {args.detector} has no side crop classifier (side_crop: 0)")
     method.eval()
     root = Path(next(e["root"] for e in load_config("datasets/realdev")["data"]["val"] if e["label"] == "lstm2d"))
-    coco = json.loads((root / "annotations.json").read_text())
-    files = {image["id"]: image["file_name"] for image in coco["images"]}
-    palm_logit, turn_logit, left, turn = [], [], [], []
-    hands = coco["annotations"]
+    hands = coco_hands(load_json(root / "annotations.json"), root / "annotations.json")
+    palm_logit, turn_logit = [], []
     for start in range(0, len(hands), 64):
         chunk = hands[start:start + 64]
-        images = torch.from_numpy(np.stack([read_image(root / files[h["image_id"]]) for h in chunk]))
-        boxes = torch.tensor([h["bbox"] for h in chunk], dtype=torch.float32)
+        images = torch.from_numpy(np.stack([read_image(root / h["image"]["file_name"]) for h in chunk]))
+        boxes = torch.tensor(np.stack([h["bbox"] for h in chunk]), dtype=torch.float32)
         with torch.no_grad():
             p, t = method.side_logits(method.to_float(images), boxes, torch.arange(len(chunk)))
         palm_logit += p.tolist()
         turn_logit += t.tolist()
-        for h in chunk:
-            turn.append(bool(turns_counterclockwise(np.reshape(h["keypoints"], (-1, 3))[:, :2])))
-            left.append(h["hand_side"] == "left")
+    turn = turns_counterclockwise(np.stack([h["kpts"][:, :2] for h in hands]))
+    left = np.array([h["side"] == "left" for h in hands])
     palm_pred, turn_pred = np.array(palm_logit) > 0, np.array(turn_logit) > 0
-    left, turn = np.array(left), np.array(turn)
     palm = left != turn
     print(json.dumps({"detector": args.detector, "hands": len(left),
                       "palm_towards_camera": round(float(palm.mean()), 4),

@@ -182,6 +182,17 @@ def load_weights(method, weights: dict, path: str | Path) -> None:
         )
 
 
+def load_init_weights(method, path: str | Path, hint: str, select=None, map_location="cpu") -> None:
+    """A run's starting point, `method.init_weights`: load checkpoint `path`'s weights into `method` (through
+    `select`, which may drop or adapt some first); a missing file raises FileNotFoundError saying how to make
+    it (`hint`, e.g. which stage to train first)."""
+    if not Path(path).is_file():
+        raise FileNotFoundError(f"method.init_weights {str(path)!r} does not exist: {hint} or set "
+                                "method.init_weights=null")
+    weights = load_checkpoint(path, map_location=map_location)["model"]
+    load_weights(method, select(weights) if select is not None else weights, path)
+
+
 def load_model_and_config(path: str | Path, map_location: str | torch.device = "cpu") -> tuple:
     """(method rebuilt from a checkpoint's saved config with its weights, in eval mode; that config): one read."""
     state = load_checkpoint(path, map_location=map_location)

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import math
 from functools import lru_cache
-from pathlib import Path
 
 import numpy as np
 import torch
@@ -263,13 +262,10 @@ class ClipHand3D(Method):
     def _load_initial_weights(self) -> None:
         """The first training step's weights: a previous stage's checkpoint (`init_weights`) or ImageNet."""
         if self.init_weights:
-            from handclip.engine.checkpoint import load_checkpoint, load_weights
+            from handclip.engine.checkpoint import load_init_weights
 
-            if not Path(self.init_weights).is_file():
-                raise FileNotFoundError(f"method.init_weights {self.init_weights!r} does not exist: train the previous "
-                                        "stage first (e.g. clip_hand3d/cpu_joints) or set method.init_weights=null")
-            load_weights(self, self._stage_weights(load_checkpoint(self.init_weights, map_location=self.faces.device)
-                                                   ["model"]), self.init_weights)
+            load_init_weights(self, self.init_weights, "train the previous stage first (e.g. clip_hand3d/cpu_joints)",
+                              self._stage_weights, self.faces.device)
             self.clip_steps.zero_()  # a new run: its warm-up starts afresh
         else:
             self.encoder.load_pretrained(self.pretrained)

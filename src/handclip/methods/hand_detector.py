@@ -13,8 +13,6 @@ Photos in and hands out (letterbox, NMS, photo pixels) is handclip.detection.det
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import torch
 import torch.nn.functional as F
@@ -38,7 +36,8 @@ class HandDetectorMethod(Method):
 
     def __init__(self, input_size: int = 256, width: float = 1.0, neck: int = 64, candidates: int = 20,
                  heat_weight: float = 1.0, offset_weight: float = 1.0, size_weight: float = 1.0,
-                 side_weight: float = 1.0, side_crop: int = 0, side_only: bool = False, init_weights: str | None = None):
+                 side_weight: float = 1.0, side_crop: int = 0, side_only: bool = False,
+                 init_weights: str | None = None):
         super().__init__()
         if side_only and not side_crop:
             raise ValueError("hand_detector: side_only trains the side crop classifier, so it needs side_crop > 0")
@@ -111,13 +110,10 @@ class HandDetectorMethod(Method):
 
     def _load_initial_weights(self) -> None:
         """The first training step's weights: those of the checkpoint `init_weights` (a resumed run has its own)."""
-        from handclip.engine.checkpoint import load_checkpoint, load_weights
+        from handclip.engine.checkpoint import load_init_weights
 
-        if not Path(self.init_weights).is_file():
-            raise FileNotFoundError(f"method.init_weights {self.init_weights!r} does not exist: train the detector "
-                                    "first (handclip train --config detector/cpu) or set method.init_weights=null")
-        load_weights(self, load_checkpoint(self.init_weights, map_location=self.initialised.device)["model"],
-                     self.init_weights)
+        load_init_weights(self, self.init_weights, "train the detector first (handclip train --config detector/cpu)",
+                          map_location=self.initialised.device)
         self.initialised.fill_(True)
 
     def training_step(self, batch: dict) -> dict[str, torch.Tensor]:
