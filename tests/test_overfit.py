@@ -59,10 +59,11 @@ def test_dg_clip_decoded_errors_fall(renders):
     torch.manual_seed(0)
     method = build("dg_clip", input_size=128, width=0.0625, refine_convs=(7, 6))  # 16x16 heatmaps
     before, after = overfit(method, renders, lr=3e-3)
-    # measured (seeds 0-3): 2D x0.25-0.41 (to 12-16 px), MPJPE x0.28-0.33, depth x0.34-0.47 (image-blind 37 mm)
+    # measured (seeds 0-3): 2D x0.23-0.30 (to 10-17 px), MPJPE x0.29-0.33, depth x0.45-0.60, and 0.50-0.67 of the
+    # image-blind 23.6 mm (one of the four hands faces the camera since poses.FRONTAL: less depth to read)
     assert after["epe_2d"] < 0.5 * before["epe_2d"], (before, after)
     assert after["mpjpe"] < 0.4 * before["mpjpe"], (before, after)
-    assert after["depth_error"] < 0.55 * min(before["depth_error"], blind_depth_error(renders)), (before, after)
+    assert after["depth_error"] < 0.75 * min(before["depth_error"], blind_depth_error(renders)), (before, after)
 
 
 def test_clip_hand3d_decoded_errors_fall(renders):

@@ -71,6 +71,22 @@ def test_style_parameters_agree_with_words():
     assert all(s.sleeve is not None for s in (sample_style("sleeve_clutter", np.random.default_rng(k), 224) for k in range(30)))
 
 
+def test_auto_white_balance_removes_most_of_the_lights_cast():
+    # what reaches the pixels of a white surface is the light's colour times the camera's gains: the camera
+    # divides out a share awb of the cast (log scale), then errs by at most white_balance per channel
+    for name in ("texture", "webcam", "lowlight"):
+        d, before, after = DOMAINS[name], [], []
+        for k in range(200):
+            s = sample_style(name, np.random.default_rng(k), 224)
+            cast = np.log(s.light.ambient / s.light.ambient.mean())  # the light's colour (ambient shares it)
+            seen = cast + np.log(s.camera.white_balance)
+            before.append(np.ptp(cast))
+            after.append(np.ptp(seen))
+            bound = (1 - d.awb[0]) * np.ptp(cast) + np.log((1 + d.white_balance) / (1 - d.white_balance)) + 1e-9
+            assert np.ptp(seen) <= bound
+        assert np.mean(after) < np.mean(before)
+
+
 @pytest.mark.parametrize("context", ["background", "room"])
 def test_background_words_are_true(context):
     for word in words.COLOR_WORDS:

@@ -151,13 +151,15 @@ def test_every_hand_shape_occurs_and_views_cover_palm_back_and_side():
     kinds = {sample_pose(t, rng).kind for _ in range(600)}
     assert kinds == set(kind_names())
     facing = []
-    for _ in range(200):
+    for _ in range(400):
         j = pose_hand(rng).joints
         normal = np.cross(j[5] - j[WRIST], j[17] - j[WRIST])  # out of the palm of a right hand
         facing.append(normal[2] / np.linalg.norm(normal))
     facing = np.array(facing)  # the camera looks along +z: palm views have facing < 0
     for share in ((facing < -0.5).mean(), (facing > 0.5).mean(), (np.abs(facing) <= 0.5).mean()):
-        assert share > 0.2
+        assert share > 0.15
+    # poses.FRONTAL: palm or back within 35 deg of the camera on about 0.4 of views (0.2 with turns uniform)
+    assert (np.abs(facing) > np.cos(np.radians(35))).mean() > 0.32
 
 
 def test_pinch_and_ok_bring_the_thumb_tip_to_the_index_tip():

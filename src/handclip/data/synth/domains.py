@@ -65,6 +65,7 @@ class Domain:
     shot_noise: tuple[float, float]
     jpeg: tuple[int, int]
     white_balance: float  # largest per-channel white-balance error
+    awb: tuple[float, float]  # share (log scale) of the light's colour cast the camera's auto white balance removes
     vignette: tuple[float, float]
     soften: tuple[float, float]  # resolution kept (1: full)
     contrast: tuple[float, float]  # S-shaped tone curve strength
@@ -75,8 +76,8 @@ _BASE = dict(
     hand_colors=_uniform(HAND_COLORS), colors=_uniform(COLOR_WORDS), room=0.5, texture=0.6, key=(0.4, 0.9),
     ambient=(0.08, 0.25), fill=(0.0, 0.4), spread_deg=70.0, tint=0.1, softness=(2.0, 12.0), exposure=(0.8, 1.1),
     specular=(0.04, 0.15), sleeve=0.25, occluder=0.0, person=0.2, defocus=(0.0, 0.8), dof=(0.0, 2.0), motion=0.1,
-    read_noise=(0.5, 4.0), shot_noise=(0.0, 0.1), jpeg=(70, 95), white_balance=0.06, vignette=(0.0, 0.25),
-    soften=(0.75, 1.0), contrast=(0.0, 0.35), saturation=(0.8, 1.1),
+    read_noise=(0.5, 4.0), shot_noise=(0.0, 0.1), jpeg=(70, 95), white_balance=0.03, awb=(0.7, 1.0),
+    vignette=(0.0, 0.25), soften=(0.75, 1.0), contrast=(0.0, 0.35), saturation=(0.8, 1.1),
 )
 DOMAINS: dict[str, Domain] = {
     "source": Domain(**_BASE | dict(
@@ -90,7 +91,7 @@ DOMAINS: dict[str, Domain] = {
         colors=_uniform(DIM_COLORS) | {"dark": 3.0}, texture=0.4, key=(0.07, 0.28), ambient=(0.01, 0.05),
         fill=(0.0, 0.2), spread_deg=80.0, tint=0.2, softness=(4.0, 14.0), exposure=(0.2, 0.45), sleeve=0.3,
         defocus=(0.4, 1.6), motion=0.35, read_noise=(3.0, 10.0), shot_noise=(0.2, 1.0), jpeg=(30, 70),
-        white_balance=0.1, vignette=(0.1, 0.4), soften=(0.6, 1.0), contrast=(0.0, 0.2), saturation=(0.6, 0.9))),
+        white_balance=0.1, awb=(0.3, 0.8), vignette=(0.1, 0.4), soften=(0.6, 1.0), contrast=(0.0, 0.2), saturation=(0.6, 0.9))),
     "harsh": Domain(**_BASE | dict(
         colors=_uniform(COLOR_WORDS) | {w: 2.0 for w in ("mountain", "lake", "sky blue", "bright", "flower")},
         room=0.3, key=(0.9, 1.6), ambient=(0.02, 0.08), fill=(0.0, 0.1), spread_deg=75.0, tint=0.06,
@@ -101,7 +102,8 @@ DOMAINS: dict[str, Domain] = {
         colors=_uniform(COLOR_WORDS) | {"white": 3.0, "beige": 3.0, "gray": 2.0, "mountain": 0.5, "lake": 0.5},
         room=0.9, key=(0.25, 0.5), ambient=(0.08, 0.16), fill=(0.1, 0.4), spread_deg=60.0, softness=(8.0, 16.0),
         exposure=(0.95, 1.35), sleeve=0.6, occluder=0.1, person=0.7, defocus=(0.0, 0.6), dof=(0.3, 1.5), motion=0.2,
-        read_noise=(2.0, 6.0), shot_noise=(0.05, 0.4), jpeg=(45, 80), white_balance=0.15, vignette=(0.15, 0.4),
+        read_noise=(2.0, 6.0), shot_noise=(0.05, 0.4), jpeg=(45, 80), white_balance=0.15, awb=(0.4, 0.8),
+        vignette=(0.15, 0.4),
         soften=(0.55, 0.9), contrast=(0.15, 0.45), saturation=(0.6, 0.85))),
     "sleeve_clutter": Domain(**_BASE | dict(room=0.8, texture=0.8, sleeve=1.0, occluder=0.7, person=0.4)),
 }
@@ -183,10 +185,13 @@ def sample_style(name: str, rng: np.random.Generator, size: int, fixed: dict | N
     scale = size / 224
     motion = (int(rng.integers(3, 9) * scale), float(rng.uniform(0, 180))) if rng.random() < d.motion else (0, 0.0)
     sleeve = SLEEVE_COLORS[rng.integers(len(SLEEVE_COLORS))] if rng.random() < d.sleeve else None
+    # auto white balance: the camera divides out most of the light's cast (a tinted scene looks nearly
+    # neutral, as in real photos; low light and tungsten webcams keep more of it), then errs a little
+    awb = tint ** -u(d.awb)
     camera = Camera(
         defocus=u(d.defocus) * scale, dof=u(d.dof) * scale, motion=motion, read_noise=u(d.read_noise),
         shot_noise=u(d.shot_noise), jpeg=int(rng.integers(d.jpeg[0], d.jpeg[1] + 1)),
-        white_balance=1 + rng.uniform(-d.white_balance, d.white_balance, 3), vignette=u(d.vignette),
+        white_balance=awb * (1 + rng.uniform(-d.white_balance, d.white_balance, 3)), vignette=u(d.vignette),
         soften=u(d.soften), contrast=u(d.contrast), saturation=u(d.saturation),
     )
     return Style(

@@ -26,7 +26,7 @@ class Camera(NamedTuple):
     read_noise: float
     shot_noise: float
     jpeg: int  # quality; 100 or more: none
-    white_balance: np.ndarray  # (3,) gain error per channel
+    white_balance: np.ndarray  # (3,) per-channel gain: auto white balance and its error
     vignette: float  # darkening of the corners (0 none)
     soften: float  # resolution kept by a down- and up-sampling (1 none)
     contrast: float = 0.0  # strength of the S-shaped tone curve (0 none)

@@ -116,6 +116,7 @@ DIGIT_RIG = ((1, 2, 3),) + tuple(f[1:] for f in FINGER_RIG)
 SIZE_MM = (70.0, 100.0)  # wrist to middle MCP of adult hands, uniform
 FINGER_LENGTH = (0.06, 0.02)  # half-ranges of the factor all fingers share and of each finger's own (+-8 % in all)
 PALM_WIDTH = 0.08  # half-range of the palm's width factor (across the knuckles)
+FRONTAL, FRONTAL_SD = 0.5, 15.0  # share of views with the palm or back to the camera, their turn and tilt sigma (deg)
 _ACROSS_PALM = np.array([0.0, 0.0, 1.0])  # glTF z: from the thumb side to the little finger side
 
 
@@ -149,6 +150,8 @@ def sample_wrist(rng: np.random.Generator) -> np.ndarray:
 def sample_orientation(rng: np.random.Generator, arm_depth: tuple[float, float] = (-0.3, 0.6)) -> np.ndarray:
     """Camera-from-glTF rotation (3, 3): palm or back to the camera, tilted, any in-plane angle (arm mostly low).
 
+    A FRONTAL share turns the palm or the back to the camera (turn and tilt of sigma FRONTAL_SD degrees), as
+    people hold a hand up to a camera; the rest turn about the forearm uniformly and tilt +-55 deg.
     The forearm (glTF +y) comes from a body behind or beside the hand and leaves the crop: orientations
     whose forearm depth component (towards +z, away from the camera) falls outside `arm_depth`
     are redrawn, so the arm neither points at the camera nor shrinks to a visible stump.
@@ -156,7 +159,11 @@ def sample_orientation(rng: np.random.Generator, arm_depth: tuple[float, float] 
     while True:  # candidates in batches of 8; the first acceptable one wins
         upright = rng.random(8) < 0.7
         roll = np.where(upright, rng.normal(0, 55, 8), rng.uniform(-180, 180, 8))
-        R = rot_z(roll) @ rot_x(rng.uniform(-55, 55, 8)) @ rot_y(rng.uniform(-180, 180, 8)) @ GLTF_TO_VIEW
+        frontal = rng.random(8) < FRONTAL
+        facing = 180.0 * rng.integers(0, 2, 8) + rng.normal(0, FRONTAL_SD, 8)  # palm (0) or back (180) on
+        turn = np.where(frontal, facing, rng.uniform(-180, 180, 8))
+        tilt = np.where(frontal, rng.normal(0, FRONTAL_SD, 8), rng.uniform(-55, 55, 8))
+        R = rot_z(roll) @ rot_x(tilt) @ rot_y(turn) @ GLTF_TO_VIEW
         ok = np.flatnonzero((R[:, 2, 1] >= arm_depth[0]) & (R[:, 2, 1] <= arm_depth[1]))
         if ok.size:
             return R[ok[0]]

@@ -62,10 +62,11 @@ class PosedHand(NamedTuple):
         return PosedHand(self.hand + shift, self.joints + shift, self.arm + shift, self.arm_normals)
 
 
-def pose_hand(rng: np.random.Generator) -> PosedHand:
-    """Draw a hand shape, pose and global orientation; the wrist sits at the camera-frame origin."""
+def pose_hand(rng: np.random.Generator, kind: str | None = None) -> PosedHand:
+    """Draw a hand shape, pose (of hand-shape `kind`, default any) and global orientation; the wrist sits at
+    the camera-frame origin."""
     t = load_template()
-    pose = sample_pose(t, rng)
+    pose = sample_pose(t, rng, kind)
     local = pose.local_rot.copy()
     local[0] = sample_wrist(rng)
     shape = sample_shape(t, rng)
