@@ -20,6 +20,7 @@ from handclip.data.synth.people import shirt
 from handclip.data.synth.raster import Fragments, Light, Material, composite, image_shape, interpolate, rasterize, shade, to_linear, to_srgb8
 from handclip.data.synth.shadow import lit_fraction
 from handclip.data.synth.skin import arm_albedo, hand_albedo
+from handclip.data.synth.skin_detail import albedo_factors, sample_detail
 from handclip.data.synth.sleeves import inner_side, sample_sleeve, sleeve_vertices
 from handclip.data.synth.surfaces import colour
 from handclip.data.synth.textures import value_noise
@@ -53,8 +54,11 @@ class _Scene:
     def __init__(self):
         self.parts: list[tuple] = []
 
-    def add(self, verts, faces, normals, albedo, specular: float, kind: int, group: int) -> None:
+    def add(self, verts, faces, normals, albedo, specular: float, kind: int, group: int) -> int:
+        """Add a part; returns the index of its first face in the concatenated faces."""
+        offset = sum(len(part[1]) for part in self.parts)
         self.parts.append((verts, faces, normals, albedo, specular, kind, group))
+        return offset
 
     def arrays(self):
         verts, faces, normals, albedo, spec, scatter, kind, group = [], [], [], [], [], [], [], []
@@ -73,10 +77,12 @@ class _Scene:
         return (cat(verts), cat(faces), cat(normals), Material(cat(albedo), cat(spec), cat(scatter)), cat(kind), cat(group))
 
 
-def _add_limb(scene: _Scene, limb: Limb, style: Style, rng: np.random.Generator, group: int) -> None:
-    """Skin of the hand and forearm, an optional sleeve or bracelet, an optional object in front."""
+def _add_limb(scene: _Scene, limb: Limb, style: Style, rng: np.random.Generator, group: int) -> int:
+    """Skin of the hand and forearm, an optional sleeve or bracelet, an optional object in front; returns the
+    index of the hand's first face."""
     tone = style.skin
-    scene.add(limb.hand, limb.hand_faces, limb.hand_normals, hand_albedo(tone, rng), style.specular, SKIN, group)
+    hand = scene.add(limb.hand, limb.hand_faces, limb.hand_normals, hand_albedo(tone, rng), style.specular, SKIN,
+                     group)
     scene.add(limb.arm, limb.arm_faces, limb.arm_normals, arm_albedo(tone, inner_side(len(limb.arm))),
               style.specular * 0.7, SKIN, group)
     if style.sleeve is not None:
@@ -88,6 +94,7 @@ def _add_limb(scene: _Scene, limb: Limb, style: Style, rng: np.random.Generator,
         obj: Mesh = sample_occluder(limb.joints, rng)
         paint = to_linear(colour(("red", "blue", "yellow", "green", "black", "white", "orange", "brown")[rng.integers(8)], rng))
         scene.add(obj.verts, obj.faces, obj.normals, paint, rng.uniform(0.1, 0.5), OBJECT, group)
+    return hand
 
 
 def _lit(verts, faces, group, key: np.ndarray, softness: float) -> np.ndarray:
@@ -136,13 +143,17 @@ def photograph(limbs: list[Limb], style: Style, K: np.ndarray, shape, rng: np.ra
     """Render `limbs` in `style` through intrinsics K into an image of `shape` (size or (h, w))."""
     h, w = image_shape(shape)
     scene = _Scene()
-    for g, limb in enumerate(limbs):
-        _add_limb(scene, limb, style, rng, g)
+    hands = [_add_limb(scene, limb, style, rng, g) for g, limb in enumerate(limbs)]
     verts, faces, normals, material, kind, group = scene.arrays()
     frags = rasterize(verts, faces, K, (h, w))
     lit = np.ones((len(verts), len(style.light.directions)))
     lit[:, 0] = _lit(verts, faces, group, style.light.directions[0], style.softness)
-    colors = to_srgb8(interpolate(frags, faces, shade(verts, normals, material, style.light, lit)))
+    linear = interpolate(frags, faces, shade(verts, normals, material, style.light, lit))
+    detail = sample_detail(rng)
+    for first, limb in zip(hands, limbs):  # creases, wrinkles and nails at pixel scale (skin_detail)
+        on = (frags.face >= first) & (frags.face < first + len(limb.hand_faces))
+        linear[on] *= albedo_factors(limb.hand_faces[frags.face[on] - first], frags.bary[on], style.skin, detail)
+    colors = to_srgb8(linear)
     surface = kind[frags.face]
     colors = _mottle(colors, frags.pixel, surface == SKIN, (h, w), style.mottle, rng)
     person = None

@@ -55,13 +55,13 @@ def sample_tone(word: str, rng: np.random.Generator) -> SkinTone:
 
 
 @lru_cache(maxsize=1)
-def skin_map() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Per-vertex (palm, crease, nail, tip) weights of the rest hand, in [0, 1] and equal on seam duplicates.
+def skin_map() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per-vertex (palm, crease, tip) weights of the rest hand, in [0, 1] and equal on seam duplicates.
 
     Palm: how much the rest normal faces away from the back of the hand (-x). Crease: how concave the
     surface is (normal vs. the offset to the mean of the welded neighbours), a cheap stand-in for
-    ambient occlusion in knuckle and palm creases. Nail: the back (joint +y) of the outer part of
-    each distal phalanx. Tip: the distal phalanges, whose skin is redder (blood under thin skin).
+    ambient occlusion in knuckle and palm creases. Tip: the distal phalanges, whose skin is redder (blood
+    under thin skin).
     """
     t = load_template()
     v = t.vertices.astype(np.float64)
@@ -74,23 +74,17 @@ def skin_map() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     offset = acc[t.weld] / np.maximum(cnt[t.weld], 1)[:, None] - v
     concave = np.clip(((n * offset).sum(1) + 0.2) / 1.0, 0, 1)
     bone = t.skin_joints[np.arange(len(v)), t.skin_weights.argmax(1)]
-    nail = np.zeros(len(v))
-    for d in (3, 8, 13, 18, 23):  # distal joints; each tip joint is d + 1
-        base, axis = t.rest_world[d, :3, 3], t.rest_world[d + 1, :3, 3] - t.rest_world[d, :3, 3]
-        along = (v - base) @ axis / (axis @ axis)
-        w = np.clip((n @ t.rest_world[d, :3, 1] - 0.3) / 0.3, 0, 1) * np.clip((along - 0.15) / 0.15, 0, 1) * (along < 1.1)
-        nail = np.where((bone == d) | (bone == d + 1), np.maximum(nail, w), nail)
     tip = np.isin(bone, (3, 4, 8, 9, 13, 14, 18, 19, 23, 24)).astype(float)
-    return np.clip(-n[:, 0], 0, 1), concave, nail[t.weld], tip[t.weld]
+    return np.clip(-n[:, 0], 0, 1), concave, tip[t.weld]
 
 
 def hand_albedo(tone: SkinTone, rng: np.random.Generator, crease: float = 0.3) -> np.ndarray:
-    """Linear albedo (V, 3) of the template's vertices: palm, nails, darker creases, faint blotches."""
+    """Linear albedo (V, 3) of the template's vertices: palm, redder fingertips, darker concave folds, faint
+    blotches (nails, palm lines and finger creases are drawn per pixel: skin_detail)."""
     t = load_template()
-    palm, concave, nail, tip = skin_map()
+    palm, concave, tip = skin_map()
     albedo = tone.back * (1 - palm[:, None]) + tone.palm * palm[:, None]
     albedo = albedo * (1 + np.outer(tip, TIP_REDNESS))
-    albedo = albedo * (1 - nail[:, None]) + tone.nail * nail[:, None]
     blotch = 1 + rng.normal(0, 0.04, len(palm))[t.weld]  # one value per welded vertex: no seams
     return albedo * (blotch * (1 - crease * concave))[:, None]
 
