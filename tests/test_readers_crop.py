@@ -70,6 +70,12 @@ def test_augment_ranges_and_identity():
     image = (np.random.default_rng(1).random((8, 8, 3)) * 255).astype(np.uint8)
     still = Augment(brightness=0, contrast=0, saturation=0, hue=0).colour(image, rng)
     np.testing.assert_allclose(still.astype(int), image.astype(int), atol=1)
+    grey = np.full((4, 4, 3), 128, np.uint8)
+    darker = Augment(brightness=0, contrast=0, saturation=0, gamma=[2.0, 2.0]).colour(grey, rng)
+    assert (darker == 64).all()  # 255 (128 / 255) ** 2 = 64.25
+    gammas = Augment.from_config({"brightness": 0, "contrast": 0, "saturation": 0, "gamma": [0.5, 2.0]})
+    values = [gammas.colour(grey, rng)[0, 0, 0] for _ in range(200)]
+    assert 64 <= min(values) < 100 and 160 < max(values) <= 181  # g in [0.5, 2]: 255 (128/255) ** g in [64, 180.7]
     assert Augment.from_config(None) is None and Augment.from_config(True) == Augment()
     assert Augment.from_config({"scale": [0.8, 1.2]}).scale == (0.8, 1.2)
     with pytest.raises(ValueError, match="unknown augmentation keys"):

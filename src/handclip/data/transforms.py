@@ -24,6 +24,7 @@ class Augment:
     contrast: float = 0.2  # deviation from the mean grey x U(1-c, 1+c)
     saturation: float = 0.2  # deviation from the per-pixel grey x U(1-s, 1+s)
     hue: float = 0.0  # max hue shift as a fraction of the colour circle
+    gamma: tuple[float, float] | None = None  # tone curve 255 (x / 255) ** g, g log-uniform in the range
 
     @classmethod
     def from_config(cls, cfg) -> "Augment | None":
@@ -36,8 +37,9 @@ class Augment:
         if unknown:
             raise ValueError(f"unknown augmentation keys {sorted(unknown)}; known: {sorted(cls.__dataclass_fields__)}")
         kw = dict(cfg)
-        if "scale" in kw:
-            kw["scale"] = tuple(kw["scale"])
+        for key in ("scale", "gamma"):
+            if kw.get(key) is not None:
+                kw[key] = tuple(kw[key])
         return cls(**kw)
 
     def geometry(self, box, rng: np.random.Generator) -> tuple[tuple[float, float, float], float]:
@@ -49,8 +51,11 @@ class Augment:
         return (cx, cy, side), float(rng.uniform(-self.rotation, self.rotation))
 
     def colour(self, image: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-        """Brightness, contrast, saturation and hue jitter of a uint8 RGB image."""
+        """Gamma (optional), brightness, contrast, saturation and hue jitter of a uint8 RGB image."""
         img = image.astype(np.float32)
+        if self.gamma is not None:  # photos are often brighter (or darker) in their mid-tones than renders
+            g = np.exp(rng.uniform(np.log(self.gamma[0]), np.log(self.gamma[1])))
+            img = 255 * (img / 255) ** np.float32(g)
         img *= rng.uniform(1 - self.brightness, 1 + self.brightness)
         mean = img.mean()
         img = (img - mean) * rng.uniform(1 - self.contrast, 1 + self.contrast) + mean
