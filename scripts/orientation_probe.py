@@ -19,14 +19,16 @@ import cv2
 import numpy as np
 
 import handclip
+from handclip.api import read_image
 from handclip.data.coco_hand import coco_hands
+from handclip.data.io import load_json
 from handclip.data.synth.appearance import photograph
 from handclip.data.synth.domains import sample_style
 from handclip.data.synth.poses import frame_points, sample_intrinsics, rot_x, rot_y, rot_z
 from handclip.data.synth.raster import Light
 from handclip.data.synth.scene import PosedHand, limb, pose_hand
+from handclip.engine.config import load_config
 
-REALDEV = Path(__file__).resolve().parents[2] / "shared" / "realdev"
 OPEN_KINDS = ("open", "spread", "five", "relaxed")
 
 
@@ -43,11 +45,16 @@ PHOTO_CHANGES = {
 }
 
 
-def photos(predictor, step: int) -> dict:
+def lstm2d_root() -> Path:
+    """lstm2d's folder as configs/datasets/realdev.yaml names it (../shared/realdev/lstm2d from the repository root)."""
+    return Path(next(e["root"] for e in load_config("datasets/realdev")["data"]["val"] if e["label"] == "lstm2d"))
+
+
+def photos(predictor, root: Path, step: int) -> dict:
     """lstm2d PCK@0.2 of the box side and EPE at 256 px, as given, with the wrong side, and under each change."""
-    path = REALDEV / "lstm2d" / "annotations.json"
-    hands = coco_hands(json.loads(path.read_text()), path)[::step]
-    frames = [cv2.imread(str(REALDEV / "lstm2d" / h["image"]["file_name"]))[:, :, ::-1].copy() for h in hands]
+    path = root / "annotations.json"
+    hands = coco_hands(load_json(path), path)[::step]
+    frames = [read_image(root / h["image"]["file_name"]) for h in hands]
     gt = np.array([h["kpts"][:, :2] for h in hands])
     side = np.array([max(h["bbox"][2:]) for h in hands])
     boxes = [(x + w / 2 - s * 0.75, y + h / 2 - s * 0.75, s * 1.5, s * 1.5)
@@ -119,10 +126,11 @@ def main() -> None:
     args = parser.parse_args()
     warnings.filterwarnings("ignore", message="box .* reaches past")
     predictor = handclip.load(args.model)
-    if (REALDEV / "lstm2d").is_dir():
-        print(json.dumps({"part": "photos (lstm2d)", **photos(predictor, args.step)}))
+    root = lstm2d_root()
+    if root.is_dir():
+        print(json.dumps({"part": "photos (lstm2d)", **photos(predictor, root, args.step)}))
     else:
-        print(json.dumps({"part": "photos", "skipped": f"{REALDEV} not found"}))
+        print(json.dumps({"part": "photos", "skipped": f"{root} not found"}))
     print(json.dumps({"part": "renders (webcam, open hands facing the camera)", **renders(predictor, args.n)}))
 
 

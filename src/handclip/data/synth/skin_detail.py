@@ -53,17 +53,32 @@ def sample_detail(rng: np.random.Generator) -> Detail:
 
 
 @lru_cache(maxsize=1)
-def _rest() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Rest vertices (V, 3), rest normals (V, 3), each vertex's main bone (V,), each distal phalanx's radius (5,)."""
+def _rest() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Rest vertices (V, 3), rest normals (V, 3) and each vertex's main bone (V,)."""
     t = load_template()
     v = t.vertices.astype(np.float64)
     bone = t.skin_joints[np.arange(len(v)), t.skin_weights.argmax(1)]
-    radius = []
+    return v, vertex_normals(v, t.faces, t.weld), bone
+
+
+@lru_cache(maxsize=1)
+def _nail_frames() -> tuple[tuple, ...]:
+    """Per distal phalanx (rig joint d): DIP position, unit axis to the tip, DIP-to-tip length, unit 'across' and
+    'up' (out of the back of the finger) directions, and the nail's half-width (a share of the phalanx's radius)."""
+    t = load_template()
+    v, _, bone = _rest()
+    frames = []
     for d in DISTAL:
         base, u = _axis(d, d + 1)
         near = v[bone == d] - base
-        radius.append(np.median(np.linalg.norm(near - np.outer(near @ u, u), axis=1)))
-    return v, vertex_normals(v, t.faces, t.weld), bone, np.asarray(radius)
+        radius = np.median(np.linalg.norm(near - np.outer(near @ u, u), axis=1))
+        across = t.rest_world[d, :3, 0] - (t.rest_world[d, :3, 0] @ u) * u
+        across /= np.linalg.norm(across)
+        up = np.cross(u, across)
+        up *= np.sign(up @ t.rest_world[d, :3, 1])  # the joint's +y leaves the back of the finger
+        frames.append((d, base, u, np.linalg.norm(t.rest_world[d + 1, :3, 3] - base), across, up,
+                       NAIL_HALF_WIDTH * radius))
+    return tuple(frames)
 
 
 def _axis(a: int, b: int) -> tuple[np.ndarray, np.ndarray]:
@@ -91,7 +106,8 @@ def _palm_lines(yz: np.ndarray, shifts: np.ndarray) -> np.ndarray:
     return dark
 
 
-def _creases() -> list[tuple[tuple[int, ...], np.ndarray, np.ndarray]]:
+@lru_cache(maxsize=1)
+def _creases() -> tuple[tuple[tuple[int, ...], np.ndarray, np.ndarray], ...]:
     """Flexion creases on the palm side: (bones of the digit, centre, unit axis across which the line runs)."""
     out = []
     for mcp, pip, dip, tip in FINGERS:
@@ -103,12 +119,12 @@ def _creases() -> list[tuple[tuple[int, ...], np.ndarray, np.ndarray]]:
         out += [(bones, joint - 0.5 * u, u), (bones, joint + 0.5 * u, u)]  # a double crease at the PIP
         out.append((bones, *_axis(dip, tip)))
     out += [(THUMB, *_axis(THUMB[1], THUMB[2])), (THUMB, *_axis(THUMB[2], THUMB[3]))]
-    return out
+    return tuple(out)
 
 
 def albedo_factors(faces: np.ndarray, bary: np.ndarray, tone: SkinTone, detail: Detail) -> np.ndarray:
     """(N, 3) factors on the albedo of N hand pixels from their faces' template vertices (N, 3) and barycentrics."""
-    v, n, bone, radius = _rest()
+    v, n, bone = _rest()
     p = np.einsum("nk,nkc->nc", bary, v[faces])
     normal = np.einsum("nk,nkc->nc", bary, n[faces])
     normal /= np.linalg.norm(normal, axis=1, keepdims=True) + 1e-9
@@ -127,23 +143,16 @@ def albedo_factors(faces: np.ndarray, bary: np.ndarray, tone: SkinTone, detail: 
             ripple = (0.5 + 0.5 * np.cos(2 * np.pi * s / 1.8)) * np.clip(1 - np.abs(s) / reach, 0, 1)
             wrinkle[sel] = np.maximum(wrinkle[sel], ripple)
     factor = np.repeat((1 - detail.crease * crease - detail.wrinkle * wrinkle)[:, None], 3, axis=1)
-    return _nails(factor, p, normal, face_bone, radius, tone.nail / np.maximum(tone.back, 1e-6))
+    return _nails(factor, p, normal, face_bone, tone.nail / np.maximum(tone.back, 1e-6))
 
 
-def _nails(factor: np.ndarray, p: np.ndarray, normal: np.ndarray, face_bone: np.ndarray, radius: np.ndarray,
+def _nails(factor: np.ndarray, p: np.ndarray, normal: np.ndarray, face_bone: np.ndarray,
            tint: np.ndarray) -> np.ndarray:
     """Paint a nail plate (rounded at the cuticle, lighter at the free edge) on the back of each distal phalanx."""
-    t = load_template()
-    for k, d in enumerate(DISTAL):
-        base, u = _axis(d, d + 1)
-        length = np.linalg.norm(t.rest_world[d + 1, :3, 3] - base)
-        across = t.rest_world[d, :3, 0] - (t.rest_world[d, :3, 0] @ u) * u
-        across /= np.linalg.norm(across)
-        up = np.cross(u, across)
-        up *= np.sign(up @ t.rest_world[d, :3, 1])  # the joint's +y leaves the back of the finger
+    for d, base, u, length, across, up, half_width in _nail_frames():
         idx = np.flatnonzero(((face_bone == d) | (face_bone == d + 1)) & (normal @ up > 0.35))
         q = p[idx] - base
-        a, c = q @ u / length, q @ across / (NAIL_HALF_WIDTH * radius[k])
+        a, c = q @ u / length, q @ across / half_width
         on = (q @ up > 0) & (np.abs(c) < 1)
         start = NAIL_START + 0.12 * c ** 2  # the cuticle curves towards the tip at the nail's sides
         plate = on & (a > start)
