@@ -75,7 +75,7 @@ def thread_ticks(pid: int) -> dict[int, int]:
 def measure(argv: list[str], out: Path, n: int) -> dict:
     """One `handclip predict` process: wall time, its own CPU time and peak RSS (os.wait4), its main thread's CPU
     time (start-up, batching, the network: /proc sampled every 50 ms) and the load around it; checked to have
-    written one JSON and one PNG per frame."""
+    written one JSON per frame and an overlay PNG per frame with a hand."""
     import json
 
     load_before, seen = os.getloadavg(), {}
@@ -94,8 +94,11 @@ def measure(argv: list[str], out: Path, n: int) -> dict:
     if os.waitstatus_to_exitcode(status) != 0:
         raise RuntimeError(f"handclip predict failed: {stdout.strip().splitlines()[-1:]}")
     jsons, pngs = sorted(out.glob("*.json")), sorted(out.glob("*.png"))
-    if len(jsons) != n or len(pngs) < n:
-        raise RuntimeError(f"expected {n} JSON and PNG files in {out}, found {len(jsons)} and {len(pngs)}")
+    # predict writes an overlay for each frame with a hand (none where the detector finds none)
+    with_hands = sum(1 for path in jsons if json.loads(path.read_text()).get("hands", [None]))
+    if len(jsons) != n or len(pngs) != with_hands:
+        raise RuntimeError(f"expected {n} JSON files and {with_hands} overlay PNGs in {out}, found {len(jsons)} and "
+                           f"{len(pngs)}")
     cpu = usage.ru_utime + usage.ru_stime
     main_cpu = seen.get(proc.pid, 0) / os.sysconf("SC_CLK_TCK")
     cores = len(os.sched_getaffinity(0))
