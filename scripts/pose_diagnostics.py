@@ -5,7 +5,9 @@ configs/datasets/realdev.yaml frames them): 2D EPE in px at 256 px, the median r
 skeleton's spread to the labelled one's (mean distance of the joints from their centroid: below 1 the
 prediction is shrunk towards the crop centre), the labelled keypoint box's longer side as a fraction of the
 crop (the framing the model sees), and how often the predicted skeleton turns the labelled one's way on the image
-(wrist -> index MCP -> little MCP, the detector's side cue: detection.side_cues.turns_counterclockwise).
+(wrist -> index MCP -> little MCP, the detector's side cue: detection.side_cues.turns_counterclockwise),
+the 2D EPE of each digit, and the median angle of the thumb MCP from the wrist -> middle MCP axis on the image
+in the labels and in the predictions (a thumb pressed to the index finger reads small).
 With --side-confidence (lixel models: CLIP-Hand3D), on sets with hand sides: how often the side whose crop
 (as photographed, or mirrored) gives the sharper u/v lixel distributions (higher mean peak probability) is the
 labelled side, i.e. whether the right-hand model can tell a left hand from a right one.
@@ -34,6 +36,17 @@ from handclip.zoo import load_model
 def spread(uv: np.ndarray) -> np.ndarray:
     """Mean distance of each skeleton's joints from their centroid (N,)."""
     return np.linalg.norm(uv - uv.mean(1, keepdims=True), axis=-1).mean(1)
+
+
+DIGITS = {"wrist": [0], "thumb": [1, 2, 3, 4], "index": [5, 6, 7, 8], "middle": [9, 10, 11, 12],
+          "ring": [13, 14, 15, 16], "little": [17, 18, 19, 20]}
+
+
+def thumb_mcp_angle(uv: np.ndarray) -> np.ndarray:
+    """Angle (deg, N) at the wrist between the thumb MCP and the middle MCP on the image."""
+    a, b = uv[:, 2] - uv[:, 0], uv[:, 9] - uv[:, 0]
+    cos = (a * b).sum(-1) / np.maximum(np.linalg.norm(a, axis=-1) * np.linalg.norm(b, axis=-1), 1e-9)
+    return np.degrees(np.arccos(np.clip(cos, -1.0, 1.0)))
 
 
 def entry_of(label: str, config: dict, margin: float | None) -> dict:
@@ -76,8 +89,12 @@ def diagnose(method, entry: dict, batch_size: int = 32, side_confidence: bool = 
     pred, label = np.concatenate(pred), np.concatenate(label)
     size = float(entry.get("size", 256))
     box = (label.max(1) - label.min(1)).max(1) / size
+    error = np.linalg.norm(pred - label, axis=-1) * 256 / size
     return {"set": entry["label"], "n": len(label), "margin": entry.get("margin"),
-            "epe_2d_px_at_256": float(np.linalg.norm(pred - label, axis=-1).mean() * 256 / size),
+            "epe_2d_px_at_256": float(error.mean()),
+            "epe_2d_by_digit": {name: round(float(error[:, joints].mean()), 2) for name, joints in DIGITS.items()},
+            "thumb_mcp_angle_median": {"label": round(float(np.median(thumb_mcp_angle(label))), 1),
+                                       "pred": round(float(np.median(thumb_mcp_angle(pred))), 1)},
             "spread_ratio_median": float(np.median(spread(pred) / spread(label))),
             "keypoint_box_of_crop_median": float(np.median(box)),
             "turn_agrees": float((turns_counterclockwise(pred) == turns_counterclockwise(label)).mean()),

@@ -5,7 +5,8 @@
 writes OUT/pose_sheet.png (every hand shape of pose_prior.KINDS, palm and side view of two draws),
 OUT/joint_angles.png (histograms of the drawn angles with the anatomical limits dashed) and
 OUT/pose_prior.json (kind frequencies, angle percentiles and, with --real, the PA-MPJPE of the renders'
-mean pose and of the real set's own mean pose on the real set's `joint_cam` labels; evaluation only).
+mean pose and of the real set's own mean pose on the real set's `joint_cam` labels, and where the thumb's
+CMC, MCP and tip stand off the wrist -> middle MCP axis in the palm's plane on both; evaluation only).
 """
 
 from __future__ import annotations
@@ -117,6 +118,24 @@ def generalised_mean(poses: np.ndarray, iterations: int = 5) -> np.ndarray:
     return mean
 
 
+THUMB_JOINTS = {"cmc": 1, "mcp": 2, "tip": 4}
+
+
+def thumb_angles(xyz: np.ndarray) -> dict:
+    """Percentiles 10/50/90 of the angle (deg) at the wrist between each THUMB_JOINTS joint and the middle MCP,
+    in the palm's plane (normal: wrist -> index MCP x wrist -> little MCP) of each hand (N, 21, 3)."""
+    v = xyz - xyz[:, :1]
+    normal = np.cross(v[:, 5], v[:, 17])
+    normal /= np.linalg.norm(normal, axis=-1, keepdims=True)
+    v = v - (v * normal[:, None]).sum(-1, keepdims=True) * normal[:, None]
+    axis = v[:, 9] / np.linalg.norm(v[:, 9], axis=-1, keepdims=True)
+    out = {}
+    for name, j in THUMB_JOINTS.items():
+        cos = (v[:, j] * axis).sum(-1) / np.linalg.norm(v[:, j], axis=-1)
+        out[name] = np.percentile(np.degrees(np.arccos(np.clip(cos, -1, 1))), [10, 50, 90]).round(1).tolist()
+    return out
+
+
 def mean_pose_scores(n: int, real: Path, seed: int = 2) -> dict:
     """PA-MPJPE (mm) on the real set's labels of the renders' and the real set's own mean pose, both
     as the mean_pose method takes it (mean of wrist-relative camera-frame labels) and as a Procrustes mean."""
@@ -134,6 +153,7 @@ def mean_pose_scores(n: int, real: Path, seed: int = 2) -> dict:
         "renders_mean": score(renders.mean(0)), "real_own_mean": score(gt.mean(0)),
         "renders_procrustes_mean": score(generalised_mean(renders)),
         "real_own_procrustes_mean": score(generalised_mean(gt)),
+        "thumb_angle_palm_plane_p10_50_90": {"renders": thumb_angles(renders), "real": thumb_angles(gt)},
     }
 
 
