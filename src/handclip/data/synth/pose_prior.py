@@ -63,8 +63,8 @@ THUMB_STATES = {
     "out": ((-28, 10, 0, 0), 6),
     "side": ((0, 5, 5, 5), 5),  # along the index finger
     "relaxed": ((-15, 20, 15, 15), 7),
-    "tucked": ((20, 20, 55, 50), 4),  # over the middle phalanges of a fist
-    "across": ((30, 15, 45, 35), 4),  # folded into the palm (counting four)
+    "tucked": ((10, 25, 55, 50), 4),  # over the middle phalanges of a fist
+    "across": ((20, 20, 45, 40), 4),  # folded into the palm (counting four)
     "up": ((15, 5, 0, -5), 5),  # thumbs-up
     "wrap": ((0, 35, 20, 25), 6),  # round a handle or a ball
 }

@@ -7,7 +7,10 @@ vertex that lies farthest along its distal phalanx (rigidly bound to it, so the 
 that posed vertex), and a few joints move along their bone to the articulation centre:
 
 - thumb CMC 13 mm towards the wrist: the trapeziometacarpal joint sits at the base of the thenar
-  eminence, not mid-thenar (wrist to CMC 0.54 of wrist to middle MCP in the asset, 0.37-0.41 real);
+  eminence, not mid-thenar (wrist to CMC 0.54 of wrist to middle MCP in the asset, 0.37-0.41 real); then
+  CMC_MOVE, 5.5 mm to the thumb's edge of the palm and 4.5 mm nearer the wrist: the joint lies at the
+  radial edge of the carpus, and on hxp3d its label stands 42-48 deg off the wrist -> middle MCP axis in
+  the palm's plane, where the asset's joint stood at 32 (now 44; scripts/pose_prior_report.py);
 - thumb IP 4.5 mm proximal: on real thumbs IP-to-tip is about MCP-to-IP (0.81-1.34 on the two real
   sets; 0.73 in the asset with surface tips);
 - index DIP 2 mm, middle and ring DIP 1 mm proximal: their distal segments (DIP to surface tip) reach
@@ -25,6 +28,7 @@ import numpy as np
 DISTAL = (3, 8, 13, 18, 23)  # rig joints of the distal phalanges, thumb..little; each tip joint is d + 1
 # mm to move a rig joint along its bone (its local -z axis); negative = towards the wrist
 JOINT_SHIFTS = {1: -13.0, 3: -4.5, 8: -2.0, 13: -1.0, 18: -1.0}
+CMC_MOVE = np.array([0.0, 4.5, -5.5])  # mm in the asset's axes (+y towards the wrist, -z towards the thumb)
 
 
 def tip_vertices(vertices: np.ndarray, skin_joints: np.ndarray, skin_weights: np.ndarray,
@@ -42,9 +46,11 @@ def tip_vertices(vertices: np.ndarray, skin_joints: np.ndarray, skin_weights: np
 
 
 def benchmark_rest(vertices: np.ndarray, rest_world: np.ndarray, tips: np.ndarray) -> np.ndarray:
-    """Rest transforms (25, 4, 4) with joints moved by JOINT_SHIFTS and tip joints onto the `tips` vertices."""
+    """Rest transforms (25, 4, 4) with joints moved by JOINT_SHIFTS, the thumb CMC by CMC_MOVE and tip joints onto
+    the `tips` vertices."""
     out = np.array(rest_world, np.float64, copy=True)
     for k, mm in JOINT_SHIFTS.items():
         out[k, :3, 3] -= mm * out[k, :3, 2]
+    out[1, :3, 3] += CMC_MOVE
     out[np.asarray(DISTAL) + 1, :3, 3] = vertices[tips]
     return out
