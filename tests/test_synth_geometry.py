@@ -200,3 +200,17 @@ def test_thumb_stands_off_the_palm_like_real_thumbs():
     angle = np.degrees(np.arccos(np.clip(cos, -1, 1)))
     assert 25 < np.median(angle) < 50
     assert np.percentile(angle, 10) > 8
+
+
+def test_thumb_cmc_sits_at_the_radial_edge_of_the_carpus():
+    """The CMC label stands about 44 deg off the wrist -> middle MCP axis in the palm's plane, as on hxp3d (42-48);
+    the asset's joint, moved along its bone only, stood at 32."""
+    joints = keypoints(load_template().rest_world)
+    v = joints - joints[WRIST]
+    normal = np.cross(v[5], v[17])
+    normal /= np.linalg.norm(normal)
+    v = v - np.outer(v @ normal, normal)
+    cmc, axis = v[1], v[MIDDLE_MCP]
+    angle = np.degrees(np.arccos(cmc @ axis / np.linalg.norm(cmc) / np.linalg.norm(axis)))
+    assert 40 < angle < 48
+    assert 0.35 < np.linalg.norm(joints[1] - joints[WRIST]) / np.linalg.norm(joints[MIDDLE_MCP] - joints[WRIST]) < 0.42
