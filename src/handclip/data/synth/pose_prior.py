@@ -42,7 +42,7 @@ FINGER_LIMITS = np.array([
     [[-20, 90], [-10, 20], [-5, 105], [-10, 80]],
     [[-20, 90], [-10, 30], [-5, 105], [-10, 80]],
 ], float)
-THUMB_LIMITS = np.array([[-35, 40], [-10, 45], [-10, 60], [-15, 80]], float)
+THUMB_LIMITS = np.array([[-40, 40], [-10, 45], [-10, 60], [-15, 80]], float)
 PRONATION = (0.5, 0.25, 30.0)  # thumb metacarpal pronation per deg of CMC abduction, of flexion; maximum
 WRIST_LIMITS = np.array([[-55, 55], [-25, 15]], float)
 SPREAD = np.array([18.0, 4.0, 12.0, 25.0])  # MCP abduction of a fully spread flat hand, index..little
@@ -60,13 +60,13 @@ FINGER_STATES = {
 }
 # thumb states: mean (CMC flexion, CMC abduction, MCP, IP) and one standard deviation for all four
 THUMB_STATES = {
-    "out": ((-28, 10, 0, 0), 6),
+    "out": ((-33, 10, 0, 0), 6),
     "side": ((0, 5, 5, 5), 5),  # along the index finger
-    "relaxed": ((-15, 20, 15, 15), 7),
-    "tucked": ((10, 25, 55, 50), 4),  # over the middle phalanges of a fist
-    "across": ((20, 20, 45, 40), 4),  # folded into the palm (counting four)
-    "up": ((15, 5, 0, -5), 5),  # thumbs-up
-    "wrap": ((0, 35, 20, 25), 6),  # round a handle or a ball
+    "relaxed": ((-22, 20, 15, 15), 7),
+    "tucked": ((5, 25, 55, 50), 4),  # over the middle phalanges of a fist
+    "across": ((15, 20, 45, 40), 4),  # folded into the palm (counting four)
+    "up": ((8, 5, 0, -5), 5),  # thumbs-up
+    "wrap": ((-8, 35, 20, 25), 6),  # round a handle or a ball
 }
 
 
