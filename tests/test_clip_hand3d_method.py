@@ -276,3 +276,30 @@ def test_normal_augmentation_reaches_the_encoder_in_training_only():
     colour = seen[-1]
     assert not torch.allclose(colour[:, 0], colour[:, 1])  # noise images: the channels differ
     assert build("clip_hand3d", clip_loss=False, **TINY).augment is None
+
+
+def test_freeze_pose_trains_the_mesh_and_keeps_the_stage1_joints():
+    torch.manual_seed(0)
+    model = build("clip_hand3d", clip_loss=False, freeze_pose=True, **TINY)
+    batch = template_batch(2)
+    model.eval()
+    with torch.no_grad():
+        before = model(model.prepare_batch(batch)[0])
+    pose = {k: v.clone() for k, v in {**model.encoder.state_dict(prefix="encoder."),
+                                       **model.lixel.state_dict(prefix="lixel.")}.items()}
+    mesh = {k: v.clone() for k, v in model.mesh.state_dict().items()}
+    opt = torch.optim.AdamW(model.parameters(), lr=1e-2)
+    model.train()
+    assert not model.encoder.training and not model.lixel.training and model.mesh.training
+    for _ in range(3):
+        terms = model.training_step(batch)
+        opt.zero_grad()
+        terms["loss"].backward()
+        opt.step()
+    now = {**model.encoder.state_dict(prefix="encoder."), **model.lixel.state_dict(prefix="lixel.")}
+    assert all(torch.equal(now[k], v) for k, v in pose.items())  # weights and BatchNorm statistics alike
+    assert any(not torch.equal(model.mesh.state_dict()[k], v) for k, v in mesh.items())
+    model.eval()
+    with torch.no_grad():
+        after = model(model.prepare_batch(batch)[0])
+    assert torch.equal(after["uvd"], before["uvd"]) and not torch.equal(after["verts"], before["verts"])

@@ -16,6 +16,10 @@ CLIP warm-up (ours, docs/clip_hand3d.md): at the start the CLIP term's gradient 
 joint loss's and swamps the depth head; `clip_detach_steps` keeps it off the joint regressor (the text
 side and projections still learn) and `clip_warmup_steps` ramps its weight from 0, both counted in
 end-to-end steps (the persistent `clip_steps`; stage 1 does not count).
+`freeze_pose` (ours, a CPU-budget deviation from the paper's end-to-end stage 2): stage 2 keeps the stage-1
+encoder and joint regressor fixed (weights and BatchNorm statistics) and trains the mesh regressor and the
+CLIP matching on top, so the joints stay stage 1's (docs/models/README.md: end to end, stage 2 cost real
+photos 0.01-0.03 PCK).
 """
 
 from __future__ import annotations
@@ -100,7 +104,8 @@ class ClipHand3D(Method):
                  ref_bone_mm: float | None = None, batch_attention_quirk: bool = False,
                  mesh_attention_max_nodes: int | None = None, pretrain_joints: bool = False,
                  init_weights: str | None = None, clip_warmup_steps: int = 0, clip_detach_steps: int = 0,
-                 normal_aug: bool | dict = False, rand_conv: bool | dict = False, seed: int = 0):
+                 normal_aug: bool | dict = False, rand_conv: bool | dict = False, freeze_pose: bool = False,
+                 seed: int = 0):
         super().__init__()
         self.input_size = input_size
         self.codec = LixelCodec(input_size, bins_xy, bins_z, depth_range_mm)
@@ -125,6 +130,10 @@ class ClipHand3D(Method):
         self.weights = tuple(float(w) for w in loss_weights)
         self.augment = NormalAugment.from_config(normal_aug)  # DG-CLIP's photometric set, training batches only
         self.rand_conv = RandConv.from_config(rand_conv)  # random-convolution texture scrambling, training only
+        self.freeze_pose = bool(freeze_pose)
+        if self.freeze_pose:
+            self.encoder.requires_grad_(False)
+            self.lixel.requires_grad_(False)
         self.consistency, self.max_rotation = consistency, math.radians(max_rotation_deg)
         self.prompt_joints, self.contrastive_batch = prompt_joints, contrastive_batch
         self._rng = np.random.default_rng(seed)
@@ -137,6 +146,15 @@ class ClipHand3D(Method):
                                              text_depth, heads, batch_attention_quirk)
 
     # ---- network -------------------------------------------------------------------------------
+    def train(self, mode: bool = True) -> "ClipHand3D":
+        """As nn.Module.train; with freeze_pose the encoder and the joint regressor stay in eval mode (their
+        BatchNorm statistics are stage 1's)."""
+        super().train(mode)
+        if self.freeze_pose:
+            self.encoder.eval()
+            self.lixel.eval()
+        return self
+
     def forward(self, image: torch.Tensor) -> dict[str, torch.Tensor]:
         """Float (B, 3, S, S) in [0, 1] -> lixel logits 'px','py','pz', 'uvd' bins, normalised 'verts', 'features'."""
         feats = self.encoder(image)
