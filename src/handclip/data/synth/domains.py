@@ -75,7 +75,7 @@ class Domain:
 _BASE = dict(
     hand_colors=_uniform(HAND_COLORS), colors=_uniform(COLOR_WORDS), room=0.5, texture=0.6, key=(0.4, 0.9),
     ambient=(0.08, 0.25), fill=(0.0, 0.4), spread_deg=70.0, tint=0.1, softness=(2.0, 12.0), exposure=(0.8, 1.1),
-    specular=(0.04, 0.15), sleeve=0.25, occluder=0.0, person=0.6, defocus=(0.0, 0.8), dof=(0.0, 2.0), motion=0.1,
+    specular=(0.04, 0.15), sleeve=0.25, occluder=0.0, person=0.4, defocus=(0.0, 0.8), dof=(0.0, 2.0), motion=0.1,
     read_noise=(0.5, 4.0), shot_noise=(0.0, 0.1), jpeg=(70, 95), white_balance=0.03, awb=(0.7, 1.0),
     vignette=(0.0, 0.25), soften=(0.75, 1.0), contrast=(0.0, 0.35), saturation=(0.8, 1.1),
 )
@@ -101,11 +101,11 @@ DOMAINS: dict[str, Domain] = {
     "webcam": Domain(**_BASE | dict(
         colors=_uniform(COLOR_WORDS) | {"white": 3.0, "beige": 3.0, "gray": 2.0, "mountain": 0.5, "lake": 0.5},
         room=0.9, key=(0.25, 0.5), ambient=(0.08, 0.16), fill=(0.1, 0.4), spread_deg=60.0, softness=(8.0, 16.0),
-        exposure=(0.95, 1.35), sleeve=0.6, occluder=0.1, person=1.0, defocus=(0.0, 0.6), dof=(0.3, 1.5), motion=0.2,
+        exposure=(0.95, 1.35), sleeve=0.6, occluder=0.1, person=0.9, defocus=(0.0, 0.6), dof=(0.3, 1.5), motion=0.2,
         read_noise=(2.0, 6.0), shot_noise=(0.05, 0.4), jpeg=(45, 80), white_balance=0.15, awb=(0.4, 0.8),
         vignette=(0.15, 0.4),
         soften=(0.55, 0.9), contrast=(0.15, 0.45), saturation=(0.6, 0.85))),
-    "sleeve_clutter": Domain(**_BASE | dict(room=0.8, texture=0.8, sleeve=1.0, occluder=0.7, person=0.8)),
+    "sleeve_clutter": Domain(**_BASE | dict(room=0.8, texture=0.8, sleeve=1.0, occluder=0.7, person=0.6)),
 }
 WARM = np.array([1.0, 0.93, 0.82])  # tungsten light relative to daylight (webcam scenes)
 
