@@ -16,8 +16,11 @@ Kapandji, "The Physiology of the Joints", vol. 1). Limits (active ranges; ours l
   finger spreads most); spreading shrinks as the MCP flexes (Lin et al. 2000);
 - DIP = 2/3 PIP (Rijpkema & Girard, "Computer animation of knowledge-based human grasping",
   SIGGRAPH 1991; Lin et al. 2000), here with 5 deg noise;
-- thumb CMC flexion -10..50 and abduction -10..45 (Cooney et al., "The kinesiology of the thumb
-  trapeziometacarpal joint", JBJS 1981: flexion-extension arc 53, abduction-adduction arc 42),
+- thumb CMC flexion -40..40 and abduction -10..45 (Cooney et al., "The kinesiology of the thumb
+  trapeziometacarpal joint", JBJS 1981: flexion-extension arc 53, abduction-adduction arc 42; the
+  flexion range reaches further out than the arc, since here it also stands in for the radial abduction
+  that keeps a real thumb off the index line: its MCP stands 24-60 deg off the wrist -> middle MCP axis
+  on photographed hands, docs/renderer/README.md), the states' means -33..15,
   pronation 0.5 abduction + 0.25 flexion, at most 30;
   thumb MCP -10..60 and IP -15..80 (AAOS 1965: MCP 0-50, IP 0-80 flexion, 20 extension);
 - wrist flexion -55..55 and deviation -25..15 (radial 15, ulnar 25): inside AAOS (flexion 80,
