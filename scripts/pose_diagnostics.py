@@ -29,6 +29,7 @@ from handclip.data import collate
 from handclip.engine.evaluate import build_entry
 from handclip.detection.side_cues import turns_counterclockwise
 from handclip.engine.config import load_config
+from handclip.skeleton import FINGER_OF_JOINT, FINGERS, WRIST, angles_off_palm_axis
 from handclip.zoo import load_model
 
 
@@ -38,15 +39,9 @@ def spread(uv: np.ndarray) -> np.ndarray:
     return np.linalg.norm(uv - uv.mean(1, keepdims=True), axis=-1).mean(1)
 
 
-DIGITS = {"wrist": [0], "thumb": [1, 2, 3, 4], "index": [5, 6, 7, 8], "middle": [9, 10, 11, 12],
-          "ring": [13, 14, 15, 16], "little": [17, 18, 19, 20]}
-
-
-def thumb_mcp_angle(uv: np.ndarray) -> np.ndarray:
-    """Angle (deg, N) at the wrist between the thumb MCP and the middle MCP on the image."""
-    a, b = uv[:, 2] - uv[:, 0], uv[:, 9] - uv[:, 0]
-    cos = (a * b).sum(-1) / np.maximum(np.linalg.norm(a, axis=-1) * np.linalg.norm(b, axis=-1), 1e-9)
-    return np.degrees(np.arccos(np.clip(cos, -1.0, 1.0)))
+THUMB_MCP = 2
+DIGITS = {"wrist": [WRIST],
+          **{name: [k for k, f in enumerate(FINGER_OF_JOINT) if f == i] for i, name in enumerate(FINGERS)}}
 
 
 def entry_of(label: str, config: dict, margin: float | None) -> dict:
@@ -93,8 +88,8 @@ def diagnose(method, entry: dict, batch_size: int = 32, side_confidence: bool = 
     return {"set": entry["label"], "n": len(label), "margin": entry.get("margin"),
             "epe_2d_px_at_256": float(error.mean()),
             "epe_2d_by_digit": {name: round(float(error[:, joints].mean()), 2) for name, joints in DIGITS.items()},
-            "thumb_mcp_angle_median": {"label": round(float(np.median(thumb_mcp_angle(label))), 1),
-                                       "pred": round(float(np.median(thumb_mcp_angle(pred))), 1)},
+            "thumb_mcp_angle_median": {name: round(float(np.median(angles_off_palm_axis(uv, [THUMB_MCP]))), 1)
+                                       for name, uv in (("label", label), ("pred", pred))},
             "spread_ratio_median": float(np.median(spread(pred) / spread(label))),
             "keypoint_box_of_crop_median": float(np.median(box)),
             "turn_agrees": float((turns_counterclockwise(pred) == turns_counterclockwise(label)).mean()),

@@ -28,6 +28,7 @@ from handclip.data.synth.mesh import GLTF_TO_VIEW, forward_kinematics, keypoints
 from handclip.data.synth.poses import rot_y, sample_pose, sample_shape  # noqa: E402
 from handclip.data.synth.scene import pose_hand  # noqa: E402
 from handclip.metrics import pa_errors, procrustes_align  # noqa: E402
+from handclip.skeleton import angles_off_palm_axis  # noqa: E402
 from handclip.viz.mesh_overlay import draw_overlay  # noqa: E402
 from handclip.viz.save import save_figure  # noqa: E402
 
@@ -123,17 +124,9 @@ THUMB_JOINTS = {"cmc": 1, "mcp": 2, "tip": 4}
 
 def thumb_angles(xyz: np.ndarray) -> dict:
     """Percentiles 10/50/90 of the angle (deg) at the wrist between each THUMB_JOINTS joint and the middle MCP,
-    in the palm's plane (normal: wrist -> index MCP x wrist -> little MCP) of each hand (N, 21, 3)."""
-    v = xyz - xyz[:, :1]
-    normal = np.cross(v[:, 5], v[:, 17])
-    normal /= np.linalg.norm(normal, axis=-1, keepdims=True)
-    v = v - (v * normal[:, None]).sum(-1, keepdims=True) * normal[:, None]
-    axis = v[:, 9] / np.linalg.norm(v[:, 9], axis=-1, keepdims=True)
-    out = {}
-    for name, j in THUMB_JOINTS.items():
-        cos = (v[:, j] * axis).sum(-1) / np.linalg.norm(v[:, j], axis=-1)
-        out[name] = np.percentile(np.degrees(np.arccos(np.clip(cos, -1, 1))), [10, 50, 90]).round(1).tolist()
-    return out
+    in the palm's plane of each hand (N, 21, 3): skeleton.angles_off_palm_axis."""
+    angles = angles_off_palm_axis(xyz, list(THUMB_JOINTS.values()))
+    return {name: np.percentile(angles[:, k], [10, 50, 90]).round(1).tolist() for k, name in enumerate(THUMB_JOINTS)}
 
 
 def mean_pose_scores(n: int, real: Path, seed: int = 2) -> dict:

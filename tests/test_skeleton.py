@@ -102,3 +102,16 @@ def test_mirroring_keeps_projection_consistent():
     image = rng.integers(0, 255, size=(4, width, 3), dtype=np.uint8)
     u = 37
     np.testing.assert_array_equal(skeleton.mirror_image(image)[:, width - 1 - u], image[:, u])
+
+
+def test_angles_off_palm_axis_on_hand_computed_cases():
+    from handclip.skeleton import angles_off_palm_axis
+
+    uv = np.zeros((21, 2))
+    uv[9] = (0, -10)  # middle MCP straight up from the wrist
+    uv[2], uv[4] = (10, -10), (-5, 0)  # 45 deg to the right, 90 deg to the left
+    assert np.allclose(angles_off_palm_axis(uv, [2, 4]), [45.0, 90.0])
+    xyz = np.zeros((21, 3))
+    xyz[5], xyz[17], xyz[9] = (1, 10, 0), (-1, 10, 0), (0, 10, 0)  # palm in the z = 0 plane
+    xyz[2] = (10, 10, 50)  # out of the plane: only its in-plane part (10, 10) counts
+    assert np.allclose(angles_off_palm_axis(xyz[None], [2]), [[45.0]])

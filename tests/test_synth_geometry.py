@@ -11,7 +11,7 @@ from handclip.data.synth.pose_prior import FINGER_LIMITS, THUMB_LIMITS, kind_nam
 from handclip.data.synth.poses import ABDUCTION_SIGN, FINGER_RIG, PINCH_GAP, rot_x, rot_y, sample_pose, sample_shape
 from handclip.data.synth.scene import pose_hand
 from handclip.geometry import project
-from handclip.skeleton import BONES, MIDDLE_MCP, WRIST
+from handclip.skeleton import BONES, MIDDLE_MCP, WRIST, angles_off_palm_axis
 
 TIPS = [4, 8, 12, 16, 20]
 # bone / (wrist to middle MCP), bones as skeleton.BONES, on two real sets (issue 10): A = 583 photos with
@@ -191,13 +191,7 @@ def test_thumb_stands_off_the_palm_like_real_thumbs():
     """Real thumbs keep their MCP well off the index line in every shape (lstm2d photos: a median 47 deg from the
     wrist -> middle MCP axis in the palm's plane, 10 % under 24 deg); the prior before stop 14 had a median 12."""
     hands = np.stack([keypoints(world) for _, world in posed_hands(300, seed=9)])
-    v = hands - hands[:, WRIST:WRIST + 1]
-    normal = np.cross(v[:, 5], v[:, 17])
-    normal /= np.linalg.norm(normal, axis=-1, keepdims=True)
-    v = v - (v * normal[:, None]).sum(-1, keepdims=True) * normal[:, None]  # into the palm's plane
-    axis, thumb_mcp = v[:, MIDDLE_MCP], v[:, 2]
-    cos = (axis * thumb_mcp).sum(-1) / np.linalg.norm(axis, axis=-1) / np.linalg.norm(thumb_mcp, axis=-1)
-    angle = np.degrees(np.arccos(np.clip(cos, -1, 1)))
+    angle = angles_off_palm_axis(hands, [2])[:, 0]  # thumb MCP, in the palm's plane
     assert 25 < np.median(angle) < 50
     assert np.percentile(angle, 10) > 8
 
@@ -206,11 +200,6 @@ def test_thumb_cmc_sits_at_the_radial_edge_of_the_carpus():
     """The CMC label stands about 44 deg off the wrist -> middle MCP axis in the palm's plane, as on hxp3d (42-48);
     the asset's joint, moved along its bone only, stood at 32."""
     joints = keypoints(load_template().rest_world)
-    v = joints - joints[WRIST]
-    normal = np.cross(v[5], v[17])
-    normal /= np.linalg.norm(normal)
-    v = v - np.outer(v @ normal, normal)
-    cmc, axis = v[1], v[MIDDLE_MCP]
-    angle = np.degrees(np.arccos(cmc @ axis / np.linalg.norm(cmc) / np.linalg.norm(axis)))
+    angle = angles_off_palm_axis(joints, [1])[0]  # thumb CMC
     assert 40 < angle < 48
     assert 0.35 < np.linalg.norm(joints[1] - joints[WRIST]) / np.linalg.norm(joints[MIDDLE_MCP] - joints[WRIST]) < 0.42

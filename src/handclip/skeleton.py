@@ -90,3 +90,18 @@ def mirror_K(K, width: int):
     out = K.clone() if hasattr(K, "clone") else np.array(K, copy=True)
     out[..., 0, 2] = (width - 1) - out[..., 0, 2]
     return out
+
+
+def angles_off_palm_axis(joints, which) -> np.ndarray:
+    """Angle (deg, (..., len(which))) at the wrist between each joint of `which` and the middle MCP: how far, say,
+    the thumb stands off the palm's long axis. 3D joints (..., 21, 3) are first projected into the palm's plane
+    (normal (index MCP - wrist) x (little MCP - wrist)); 2D image points (..., 21, 2) are taken as they lie."""
+    v = np.asarray(joints, np.float64)
+    v = v - v[..., WRIST:WRIST + 1, :]
+    if v.shape[-1] == 3:
+        normal = np.cross(v[..., INDEX_MCP, :], v[..., LITTLE_MCP, :])
+        normal /= np.linalg.norm(normal, axis=-1, keepdims=True)
+        v = v - (v * normal[..., None, :]).sum(-1, keepdims=True) * normal[..., None, :]
+    axis, points = v[..., MIDDLE_MCP:MIDDLE_MCP + 1, :], v[..., list(which), :]
+    cos = (points * axis).sum(-1) / np.maximum(np.linalg.norm(points, axis=-1) * np.linalg.norm(axis, axis=-1), 1e-9)
+    return np.degrees(np.arccos(np.clip(cos, -1.0, 1.0)))
