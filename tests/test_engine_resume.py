@@ -1,10 +1,13 @@
 """Resume after an interruption continues exactly: same parameters, optimiser state and step."""
 
+from types import SimpleNamespace
+
 import pytest
 import torch
 
 import engine_toy
 from handclip.engine.checkpoint import load_checkpoint, load_model
+from handclip.engine import trainer as trainer_module
 from handclip.engine.trainer import Trainer
 
 torch.set_num_threads(1)
@@ -53,3 +56,23 @@ def test_load_model_rebuilds_method_from_saved_config(tmp_path):
     assert torch.equal(method.xyz, saved["xyz"])
     out = method.predict({"image": torch.zeros(2, 8, 8, 3, dtype=torch.uint8)})
     assert out["xyz"].shape == (2, 21, 3) and out["uv"].shape == (2, 21, 2)
+
+
+def test_time_budget_stops_with_a_resumable_checkpoint_and_resume_finishes_the_run(tmp_path, monkeypatch, capsys):
+    config = engine_toy.toy_config(log_every=3, max_minutes=1.0)
+    Trainer(config, tmp_path / "full", device="cpu").fit()  # one minute is far more than the toy needs
+
+    clock = iter(range(0, 10**6, 61))  # every reading of the trainer's clock is a minute and a second later
+    monkeypatch.setattr(trainer_module, "time", SimpleNamespace(perf_counter=lambda: float(next(clock))))
+    out = Trainer(config, tmp_path / "cut", device="cpu").fit()
+    monkeypatch.undo()
+    saved = load_checkpoint(tmp_path / "cut" / "checkpoints" / "last.pt")
+    assert (saved["epoch"], saved["batch_in_epoch"], saved["step"]) == (0, 3, 3)  # the first logged step
+    assert out["val"]["toy"] and "max_minutes=1.0 reached at step 3" in capsys.readouterr().err
+
+    Trainer(config, tmp_path / "cut", resume=True, device="cpu").fit()
+    full = load_checkpoint(tmp_path / "full" / "checkpoints" / "last.pt")
+    cut = load_checkpoint(tmp_path / "cut" / "checkpoints" / "last.pt")
+    assert full["step"] == cut["step"] == 20
+    for key in full["model"]:
+        assert torch.equal(full["model"][key], cut["model"][key]), key

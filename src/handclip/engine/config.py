@@ -32,6 +32,7 @@ TRAIN_DEFAULTS = {
     "log_every": 10,
     "save_every_steps": 0,
     "keep_epochs": 0,
+    "max_minutes": 0.0,
     "sync_batchnorm": False,
     "find_unused_parameters": False,
 }

@@ -33,6 +33,7 @@ LIMITS = {
     "train.log_every": (lambda v: v >= 1, "an integer >= 1"),
     "train.save_every_steps": (lambda v: v >= 0, "an integer >= 0 (0: at epoch ends only)"),
     "train.keep_epochs": (lambda v: v >= 0, "an integer >= 0 (0: keep all)"),
+    "train.max_minutes": (lambda v: v >= 0, "a number >= 0 (0: no time limit)"),
 }
 SECTIONS = ("method", "data", "train", "eval")
 EVAL_KEYS = ("protocol",)

@@ -284,10 +284,16 @@ class Trainer:
         self.log = RunLogger(self.run_dir, enabled=self.info.is_main,
                              resumed_at=self.step if self.resume_from else None)
         epochs = int(self.tcfg["epochs"])
+        budget = float(self.tcfg["max_minutes"] or 0) * 60.0
+        self.deadline = time.perf_counter() + budget if budget > 0 else math.inf
         results: dict = {}
         try:
             for epoch in range(start_epoch, epochs):
-                self._run_epoch(epoch, skip if epoch == start_epoch else 0)
+                if not self._run_epoch(epoch, skip if epoch == start_epoch else 0):
+                    print(f"handclip: train.max_minutes={self.tcfg['max_minutes']} reached at step {self.step}; "
+                          f"--resume continues from {self.ckpt_dir / 'last.pt'}", file=sys.stderr)
+                    results = self._validate(epoch)
+                    break
                 if self.scheduler is not None and not getattr(self.scheduler, "per_step", False):
                     self.scheduler.step()
                 self.save(epoch + 1, 0)
@@ -298,9 +304,10 @@ class Trainer:
         return {"epoch": epochs, "step": self.step, "checkpoint": str(self.ckpt_dir / "last.pt"),
                 "curves": None if curves is None else str(curves), "val": results}
 
-    def _run_epoch(self, epoch: int, skip: int) -> None:
+    def _run_epoch(self, epoch: int, skip: int) -> bool:
         """One pass over the epoch's batches from position `skip`, with tqdm (the bar's ETA is the epoch's,
-        run_eta that of the whole run at this epoch's pace), logs and step checkpoints."""
+        run_eta that of the whole run at this epoch's pace), logs and step checkpoints. Returns False when
+        train.max_minutes ran out first: last.pt then holds the position inside the epoch."""
         self.method.train()
         every = int(self.tcfg["save_every_steps"] or 0)
         log_every = max(1, int(self.tcfg["log_every"]))
@@ -322,6 +329,11 @@ class Trainer:
                                                               "samples_per_s": speed})
                 if every and self.step % every == 0 and position + 1 < self.steps_per_epoch:
                     self.save(epoch, position + 1)
+                if (self.step % log_every == 0 and position + 1 < self.steps_per_epoch
+                        and not distributed.all_true(time.perf_counter() < self.deadline, self.info)):
+                    self.save(epoch, position + 1)
+                    return False
+        return True
 
     def _validate(self, epoch: int) -> dict:
         """Rank 0 scores every `data.val` set, writing run_dir/val/<label>/ (JSON + PCK PNG) and the logs.
