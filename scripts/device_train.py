@@ -95,7 +95,7 @@ def main() -> None:
 
     config = load_config(RUNS[TINY][0])
     spec = config["data"]["train"]
-    probe = 64 if args.smoke else 30 * cores
+    probe = 64 if args.smoke else 60 * cores
     rate = probe / render(spec, probe, 99, cores)
     n = 256 if args.smoke else int(min(args.max_n, max(24000, rate * args.render_seconds)) // 1000 * 1000)
     seconds = render(spec, n, 7, cores)

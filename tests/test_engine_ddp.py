@@ -47,3 +47,24 @@ def test_two_process_gloo_ranks_stay_identical(tmp_path):
     assert "needs CUDA" in torch.load(tmp_path / "syncbn0.pt")
     # rank 0 alone wrote the checkpoints and the resolved config
     assert (tmp_path / "checkpoints" / "last.pt").is_file() and (tmp_path / "config.yaml").is_file()
+
+
+def test_one_process_on_cuda_picks_an_indexed_device(monkeypatch):
+    """A lone process on a CUDA machine asks set_device for cuda:0, not a bare 'cuda' (refused by torch 2.11)."""
+    from handclip.engine import distributed
+
+    chosen = []
+
+    def set_device(dev):
+        if dev.index is None:
+            raise ValueError("Expected a torch.device with a specified index or an integer, but got:cuda")
+        chosen.append(dev)
+
+    for var in ("WORLD_SIZE", "RANK", "LOCAL_RANK"):
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.setattr(distributed.torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(distributed.torch.cuda, "set_device", set_device)
+    monkeypatch.setattr(distributed.preflight, "device", lambda name: None)
+    assert distributed.setup().device == torch.device("cuda", 0)
+    assert distributed.setup("cuda").device == torch.device("cuda", 0)
+    assert distributed.setup("cpu").device.type == "cpu" and len(chosen) == 2
