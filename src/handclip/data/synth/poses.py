@@ -117,6 +117,7 @@ SIZE_MM = (70.0, 100.0)  # wrist to middle MCP of adult hands, uniform
 FINGER_LENGTH = (0.06, 0.02)  # half-ranges of the factor all fingers share and of each finger's own (+-8 % in all)
 PALM_WIDTH = 0.08  # half-range of the palm's width factor (across the knuckles)
 FRONTAL, FRONTAL_SD = 0.5, 15.0  # share of views with the palm or back to the camera, their turn and tilt sigma (deg)
+PALM_FIRST = 0.8  # share of those frontal views that show the palm: hands held up to a camera show the palm first
 _ACROSS_PALM = np.array([0.0, 0.0, 1.0])  # glTF z: from the thumb side to the little finger side
 
 
@@ -150,8 +151,9 @@ def sample_wrist(rng: np.random.Generator) -> np.ndarray:
 def sample_orientation(rng: np.random.Generator, arm_depth: tuple[float, float] = (-0.3, 0.6)) -> np.ndarray:
     """Camera-from-glTF rotation (3, 3): palm or back to the camera, tilted, any in-plane angle (arm mostly low).
 
-    A FRONTAL share turns the palm or the back to the camera (turn and tilt of sigma FRONTAL_SD degrees), as
-    people hold a hand up to a camera; the rest turn about the forearm uniformly and tilt +-55 deg.
+    A FRONTAL share turns the palm (PALM_FIRST of them) or the back to the camera (turn and tilt of sigma
+    FRONTAL_SD degrees), as people hold a hand up to a camera; the rest turn about the forearm uniformly and
+    tilt +-55 deg.
     The forearm (glTF +y) comes from a body behind or beside the hand and leaves the crop: orientations
     whose forearm depth component (towards +z, away from the camera) falls outside `arm_depth`
     are redrawn, so the arm neither points at the camera nor shrinks to a visible stump.
@@ -160,7 +162,7 @@ def sample_orientation(rng: np.random.Generator, arm_depth: tuple[float, float] 
         upright = rng.random(8) < 0.7
         roll = np.where(upright, rng.normal(0, 55, 8), rng.uniform(-180, 180, 8))
         frontal = rng.random(8) < FRONTAL
-        facing = 180.0 * rng.integers(0, 2, 8) + rng.normal(0, FRONTAL_SD, 8)  # palm (0) or back (180) on
+        facing = 180.0 * (rng.random(8) >= PALM_FIRST) + rng.normal(0, FRONTAL_SD, 8)  # palm (0) or back (180) on
         turn = np.where(frontal, facing, rng.uniform(-180, 180, 8))
         tilt = np.where(frontal, rng.normal(0, FRONTAL_SD, 8), rng.uniform(-55, 55, 8))
         R = rot_z(roll) @ rot_x(tilt) @ rot_y(turn) @ GLTF_TO_VIEW
