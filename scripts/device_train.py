@@ -100,8 +100,8 @@ def main() -> None:
     n = 256 if args.smoke else int(min(args.max_n, max(24000, rate * args.render_seconds)) // 1000 * 1000)
     seconds = render(spec, n, 7, cores)
     val_seconds = sum(render(v, v["n"], v["seed"], cores) for v in config["data"]["val"])
-    info = {"probe_renders_per_s": rate, "n": n, "seconds": seconds, "renders_per_s": n / seconds,
-            "val_seconds": val_seconds, "workers": cores}
+    info = {"probe_renders_per_s": rate, "n": n, "seconds": seconds, "workers": cores, "val_seconds": val_seconds,
+            "renders_per_s": n / seconds if seconds > 1.0 else None}  # None: the cache was there already
     (args.out / "render.json").write_text(json.dumps(info, indent=1))
     print(info, flush=True)
 
