@@ -6,7 +6,8 @@ skeleton's spread to the labelled one's (mean distance of the joints from their 
 prediction is shrunk towards the crop centre), the labelled keypoint box's longer side as a fraction of the
 crop (the framing the model sees), and how often the predicted skeleton turns the labelled one's way on the image
 (wrist -> index MCP -> little MCP, the detector's side cue: detection.side_cues.turns_counterclockwise),
-the 2D EPE of each digit, and the median angle of the thumb MCP from the wrist -> middle MCP axis on the image
+split by the labelled view (on these right-hand crops the counter-clockwise turn is the palm towards the
+camera) with the share of palm views in the labels and the predictions, the 2D EPE of each digit, and the median angle of the thumb MCP from the wrist -> middle MCP axis on the image
 in the labels and in the predictions (a thumb pressed to the index finger reads small).
 With --side-confidence (lixel models: CLIP-Hand3D), on sets with hand sides: how often the side whose crop
 (as photographed, or mirrored) gives the sharper u/v lixel distributions (higher mean peak probability) is the
@@ -71,6 +72,16 @@ def side_from_confidence(method, batch: dict) -> np.ndarray:
 
 
 @torch.no_grad()
+def turns(palm_label: np.ndarray, palm_pred: np.ndarray) -> dict:
+    """How often the predicted turn agrees with the label's, over all, on palm views and on back views (right-hand
+    crops: a counter-clockwise turn shows the palm), and the share of palm views in labels and predictions."""
+    agree = palm_pred == palm_label
+    return {"turn_agrees": float(agree.mean()),
+            "turn_agrees_on": {"palm": float(agree[palm_label].mean()) if palm_label.any() else None,
+                               "back": float(agree[~palm_label].mean()) if (~palm_label).any() else None},
+            "palm_shown": {"label": float(palm_label.mean()), "pred": float(palm_pred.mean())}}
+
+
 def diagnose(method, entry: dict, batch_size: int = 32, side_confidence: bool = False) -> dict:
     """The diagnostics of one set (see the module docstring)."""
     dataset = build_entry(entry)
@@ -92,7 +103,7 @@ def diagnose(method, entry: dict, batch_size: int = 32, side_confidence: bool = 
                                        for name, uv in (("label", label), ("pred", pred))},
             "spread_ratio_median": float(np.median(spread(pred) / spread(label))),
             "keypoint_box_of_crop_median": float(np.median(box)),
-            "turn_agrees": float((turns_counterclockwise(pred) == turns_counterclockwise(label)).mean()),
+            **turns(turns_counterclockwise(label), turns_counterclockwise(pred)),
             **({"side_from_confidence_right": float(np.concatenate(side_right).mean())} if side_right else {})}
 
 
