@@ -8,11 +8,12 @@ import numpy as np
 import pytest
 
 from handclip.data.synth.appearance import photograph
+from handclip.data.synth import domains
 from handclip.data.synth.domains import sample_style
 from handclip.data.synth.effects import Camera
 from handclip.data.synth.raster import Light, interpolate, to_linear
 from handclip.data.synth.scene import PosedHand, limb, pose_hand
-from handclip.data.synth.skin import sample_tone, skin_map
+from handclip.data.synth.skin import plain, sample_tone, skin_map
 
 LIGHT_TONES = ("white", "light beige", "peach", "pale yellow")
 K = np.array([[140.0, 0, 63.5], [0, 140, 63.5], [0, 0, 1]])
@@ -50,10 +51,11 @@ def palm_to_camera(posed: PosedHand) -> np.ndarray:
     return np.eye(3) + cross + cross @ cross / (1 + a @ b)
 
 
-def side_pixels(posed: PosedHand, word: str, palm_side: bool) -> np.ndarray:
+def side_pixels(posed: PosedHand, word: str, palm_side: bool, plain_skin: bool = False) -> np.ndarray:
     """Linear RGB of the rendered pixels of the palm (or back) skin facing the camera, lit from the camera."""
     style = sample_style("texture", np.random.default_rng(1), 128, {"hand_color": word})
-    style = style._replace(light=FROM_CAMERA, camera=PLAIN, mottle=0.0, person=False, sleeve=None, occluder=False)
+    style = style._replace(light=FROM_CAMERA, camera=PLAIN, mottle=0.0, person=False, sleeve=None, occluder=False,
+                           skin=plain(style.skin) if plain_skin else style.skin, plain_skin=plain_skin)
     hand = limb(posed)
     shot = photograph([hand], style, K, 128, np.random.default_rng(2))
     on = shot.cover.face < len(hand.hand_faces)  # the hand's faces come first
@@ -80,3 +82,21 @@ def test_rendered_light_palms_are_pinker_and_less_yellow_than_backs():
         red, blue = (palm[0] / palm[1]) / (back[0] / back[1]), (palm[2] / palm[1]) / (back[2] / back[1])
         luminance = (palm @ [0.2126, 0.7152, 0.0722]) / (back @ [0.2126, 0.7152, 0.0722])
         assert red > 1.07 and blue > 1.04 and luminance > 0.95, (word, red, blue, luminance)
+
+
+def test_plain_skin_hands_show_palm_and_back_alike_and_come_in_their_share():
+    """domains.PLAIN_SKIN: some hands carry no palm colour, lines, creases or nails, so that only the hand's shape
+    tells palm from back; their palm pixels match their back's (palm / back red-green ratio 1.11-1.15 otherwise)."""
+    posed = pose_hand(np.random.default_rng(0), "flat")
+    facing_palm = palm_to_camera(posed)
+    for word in LIGHT_TONES[:2]:
+        palm = side_pixels(turned(posed, facing_palm, np.array([0, 0, 330.0])), word, True, True).mean(0)
+        back = side_pixels(turned(posed, np.diag([-1.0, 1, -1]) @ facing_palm, np.array([0, 0, 330.0])), word,
+                           False, True).mean(0)
+        red = (palm[0] / palm[1]) / (back[0] / back[1])
+        assert abs(red - 1) < 0.02 and abs(palm.mean() / back.mean() - 1) < 0.05, (word, red)
+    rng = np.random.default_rng(3)
+    styles = [sample_style("webcam", rng, 64) for _ in range(400)]
+    share = np.mean([s.plain_skin for s in styles])
+    assert abs(share - domains.PLAIN_SKIN) < 0.07 and 0 < domains.PLAIN_SKIN < 1
+    assert all(np.array_equal(s.skin.palm, s.skin.back) == s.plain_skin for s in styles)

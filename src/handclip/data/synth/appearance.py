@@ -150,7 +150,7 @@ def photograph(limbs: list[Limb], style: Style, K: np.ndarray, shape, rng: np.ra
     lit[:, 0] = _lit(verts, faces, group, style.light.directions[0], style.softness)
     linear = interpolate(frags, faces, shade(verts, normals, material, style.light, lit))
     detail = sample_detail(rng)
-    for first, limb in zip(hands, limbs):  # creases, wrinkles and nails at pixel scale (skin_detail)
+    for first, limb in zip(hands if not style.plain_skin else [], limbs):  # creases, wrinkles, nails (skin_detail)
         on = (frags.face >= first) & (frags.face < first + len(limb.hand_faces))
         linear[on] *= albedo_factors(limb.hand_faces[frags.face[on] - first], frags.bary[on], style.skin, detail)
     colors = to_srgb8(linear)

@@ -24,7 +24,7 @@ import numpy as np
 
 from handclip.data.synth.effects import Camera
 from handclip.data.synth.raster import Light
-from handclip.data.synth.skin import SkinTone, sample_tone
+from handclip.data.synth.skin import SkinTone, plain, sample_tone
 from handclip.data.synth.surfaces import PLAIN_RGB
 from handclip.data.synth.words import COLOR_WORDS, HAND_COLORS, check
 
@@ -108,6 +108,7 @@ DOMAINS: dict[str, Domain] = {
     "sleeve_clutter": Domain(**_BASE | dict(room=0.8, texture=0.8, sleeve=1.0, occluder=0.7, person=0.6)),
 }
 WARM = np.array([1.0, 0.93, 0.82])  # tungsten light relative to daylight (webcam scenes)
+PLAIN_SKIN = 0.3  # share of hands drawn without the palm's colour and marks, whose palm or back only shape tells
 
 
 class Style(NamedTuple):
@@ -125,6 +126,7 @@ class Style(NamedTuple):
     bracelet: bool  # the sleeve is a bracelet or watch band at the wrist
     occluder: bool
     person: bool  # a person in the room behind the hand
+    plain_skin: bool  # palm, nails, lines and creases in the back's colour: palm or back only from the hand's shape
     camera: Camera
 
 
@@ -194,9 +196,13 @@ def sample_style(name: str, rng: np.random.Generator, size: int, fixed: dict | N
         white_balance=awb * (1 + rng.uniform(-d.white_balance, d.white_balance, 3)), vignette=u(d.vignette),
         soften=u(d.soften), contrast=u(d.contrast), saturation=u(d.saturation),
     )
-    return Style(
+    style = Style(
         words=words, skin=sample_tone(words["hand_color"], rng), light=light, softness=u(d.softness),
         specular=u(d.specular), mottle=rng.uniform(0.02, 0.04), exposure=exposure * tint, texture=d.texture, sleeve=sleeve,
         bracelet=sleeve is not None and rng.random() < 0.2, occluder=bool(rng.random() < d.occluder),
         person=bool(words["background"] == "room" and rng.random() < d.person), camera=camera,
+        plain_skin=False,
     )
+    if rng.random() < PLAIN_SKIN:
+        style = style._replace(skin=plain(style.skin), plain_skin=True)
+    return style

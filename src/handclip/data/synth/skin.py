@@ -54,6 +54,12 @@ def sample_tone(word: str, rng: np.random.Generator) -> SkinTone:
     return SkinTone(back, palm, nail)
 
 
+def plain(tone: SkinTone) -> SkinTone:
+    """The same person with palm and nails in the back's colour (with no palm lines or creases, see
+    domains.PLAIN_SKIN): nothing but the hand's shape tells its palm from its back."""
+    return SkinTone(tone.back, tone.back, tone.back)
+
+
 @lru_cache(maxsize=1)
 def skin_map() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Per-vertex (palm, crease, tip) weights of the rest hand, in [0, 1] and equal on seam duplicates.
