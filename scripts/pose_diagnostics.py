@@ -11,7 +11,8 @@ camera) with the share of palm views in the labels and the predictions, the 2D E
 in the labels and in the predictions (a thumb pressed to the index finger reads small).
 With --side-confidence (lixel models: CLIP-Hand3D), on sets with hand sides: how often the side whose crop
 (as photographed, or mirrored) gives the sharper u/v lixel distributions (higher mean peak probability) is the
-labelled side, i.e. whether the right-hand model can tell a left hand from a right one.
+labelled side, i.e. whether the right-hand model can tell a left hand from a right one. With --mirror: how often
+the crop mirrored keeps the predicted skeleton's turn (a model reading where the thumb is would reverse it).
 
     python scripts/pose_diagnostics.py clip_hand3d_cpu --sets source lstm2d hxp3d
     python scripts/pose_diagnostics.py runs/X/checkpoints/last.pt --sets lstm2d --margin 2.1
@@ -82,13 +83,16 @@ def turns(palm_label: np.ndarray, palm_pred: np.ndarray) -> dict:
             "palm_shown": {"label": float(palm_label.mean()), "pred": float(palm_pred.mean())}}
 
 
-def diagnose(method, entry: dict, batch_size: int = 32, side_confidence: bool = False) -> dict:
+def diagnose(method, entry: dict, batch_size: int = 32, side_confidence: bool = False, mirror: bool = False) -> dict:
     """The diagnostics of one set (see the module docstring)."""
     dataset = build_entry(entry)
-    pred, label, side_right = [], [], []
+    pred, label, side_right, kept = [], [], [], []
     for batch in torch.utils.data.DataLoader(dataset, batch_size=batch_size, collate_fn=collate):
         pred.append(method.predict(batch)["uv"].numpy())
         label.append(batch["uv"].numpy())
+        if mirror:  # the same crop mirrored: a model that reads where the thumb is turns the other way
+            flipped = method.predict(batch | {"image": batch["image"].flip(2)})["uv"].numpy()
+            kept.append(turns_counterclockwise(flipped) == turns_counterclockwise(pred[-1]))
         if side_confidence and "side" in batch:
             truth = np.array([side == "left" for side in batch["side"]])
             side_right.append(side_from_confidence(method, batch) == truth)
@@ -104,7 +108,8 @@ def diagnose(method, entry: dict, batch_size: int = 32, side_confidence: bool = 
             "spread_ratio_median": float(np.median(spread(pred) / spread(label))),
             "keypoint_box_of_crop_median": float(np.median(box)),
             **turns(turns_counterclockwise(label), turns_counterclockwise(pred)),
-            **({"side_from_confidence_right": float(np.concatenate(side_right).mean())} if side_right else {})}
+            **({"side_from_confidence_right": float(np.concatenate(side_right).mean())} if side_right else {}),
+            **({"mirrored_keeps_turn": float(np.concatenate(kept).mean())} if kept else {})}
 
 
 def main() -> None:
@@ -113,11 +118,15 @@ def main() -> None:
     parser.add_argument("--sets", nargs="+", default=["lstm2d", "hxp3d"])
     parser.add_argument("--margin", type=float, help="crop margin in place of the set's (realdev: 1.5)")
     parser.add_argument("--side-confidence", action="store_true", help="also the side read from lixel sharpness")
+    parser.add_argument("--mirror", action="store_true",
+                        help="also how often the mirrored crop keeps the predicted turn (palm or back read from "
+                        "cues a mirror keeps, not from the thumb's side)")
     args = parser.parse_args()
     method, config = load_model(args.checkpoint, map_location="cpu")
     method.eval()
     for label in args.sets:
-        print(json.dumps(diagnose(method, entry_of(label, config, args.margin), side_confidence=args.side_confidence)),
+        print(json.dumps(diagnose(method, entry_of(label, config, args.margin), side_confidence=args.side_confidence,
+                                   mirror=args.mirror)),
               flush=True)
 
 
