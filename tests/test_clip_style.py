@@ -24,14 +24,14 @@ from handclip.zoo import ZooError
 
 TINY_TOWER = "{hidden_size: 32, intermediate_size: 64, num_hidden_layers: 1, num_attention_heads: 2}"
 TINY = ["data.hands=14", "data.scenes=2", "data.size=32", "data.workers=1", "data.domains={texture: 1}",
-        "data.crop=[1.0, 1.0]", "train.batch_size=16", "train.epochs=24", "train.log_every=8", "train.save_every_steps=8",
+        "data.crop=[1.0, 1.0]", "train.batch_size=16", "train.epochs=64", "train.log_every=8", "train.save_every_steps=8",
         "train.optimizer.lr=3e-3", "train.scheduler.warmup_steps=2", "clip.image_size=32", "clip.patch_size=8",
         f"clip.vision={TINY_TOWER}", f"clip.text={TINY_TOWER}", "eval.n=4"]
 
 
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory):
-    """A tiny CLIP fitted for 24 steps on 14 hand renders and 2 scenes at 32 px (a few CPU seconds)."""
+    """A tiny CLIP fitted for 64 steps on 14 hand renders and 2 scenes at 32 px (a few CPU seconds)."""
     from handclip.clip import fit
 
     root = tmp_path_factory.mktemp("clip")
