@@ -17,6 +17,17 @@ def _params(path):
     return load_checkpoint(path)["model"]
 
 
+def resume_matches_uninterrupted(config: dict, tmp_path) -> tuple[dict, dict]:
+    """Resume the run in tmp_path/cut and check it ends on tmp_path/full's step and weights; both checkpoints."""
+    Trainer(config, tmp_path / "cut", resume=True, device="cpu").fit()
+    full = load_checkpoint(tmp_path / "full" / "checkpoints" / "last.pt")
+    cut = load_checkpoint(tmp_path / "cut" / "checkpoints" / "last.pt")
+    assert full["step"] == cut["step"] == 20
+    for key in full["model"]:
+        assert torch.equal(full["model"][key], cut["model"][key]), key
+    return full, cut
+
+
 def test_resume_mid_epoch_matches_uninterrupted_run(tmp_path, monkeypatch):
     config = engine_toy.toy_config(save_every_steps=3)
     Trainer(config, tmp_path / "full", device="cpu").fit()
@@ -35,12 +46,7 @@ def test_resume_mid_epoch_matches_uninterrupted_run(tmp_path, monkeypatch):
     saved = load_checkpoint(tmp_path / "cut" / "checkpoints" / "last.pt")
     assert (saved["epoch"], saved["batch_in_epoch"], saved["step"]) == (1, 2, 12)
 
-    Trainer(config, tmp_path / "cut", resume=True, device="cpu").fit()
-    full = load_checkpoint(tmp_path / "full" / "checkpoints" / "last.pt")
-    cut = load_checkpoint(tmp_path / "cut" / "checkpoints" / "last.pt")
-    assert full["step"] == cut["step"] == 20
-    for key in full["model"]:
-        assert torch.equal(full["model"][key], cut["model"][key]), key
+    full, cut = resume_matches_uninterrupted(config, tmp_path)
     for a, b in zip(full["optimizer"]["state"].values(), cut["optimizer"]["state"].values()):
         assert torch.equal(a["exp_avg_sq"], b["exp_avg_sq"])
     assert full["scheduler"] == cut["scheduler"]
@@ -70,9 +76,4 @@ def test_time_budget_stops_with_a_resumable_checkpoint_and_resume_finishes_the_r
     assert (saved["epoch"], saved["batch_in_epoch"], saved["step"]) == (0, 3, 3)  # the first logged step
     assert out["val"]["toy"] and "max_minutes=1.0 reached at step 3" in capsys.readouterr().err
 
-    Trainer(config, tmp_path / "cut", resume=True, device="cpu").fit()
-    full = load_checkpoint(tmp_path / "full" / "checkpoints" / "last.pt")
-    cut = load_checkpoint(tmp_path / "cut" / "checkpoints" / "last.pt")
-    assert full["step"] == cut["step"] == 20
-    for key in full["model"]:
-        assert torch.equal(full["model"][key], cut["model"][key]), key
+    resume_matches_uninterrupted(config, tmp_path)
