@@ -44,10 +44,10 @@ def render(spec: dict, n: int, seed: int, workers: int) -> float:
     return time.perf_counter() - tic
 
 
-def train_command(name: str, out: Path, overrides: list[str]) -> list[str]:
-    """`handclip train` of run `name` into out/<name> with its DataLoader workers and `overrides`."""
+def train_command(name: str, out: Path, overrides: list[str], folder: str | None = None) -> list[str]:
+    """`handclip train` of run `name` into out/<folder or name> with its DataLoader workers and `overrides`."""
     config, loaders, _ = RUNS[name]
-    return [sys.executable, "-m", "handclip.cli", "train", "--config", config, "--out", str(out / name),
+    return [sys.executable, "-m", "handclip.cli", "train", "--config", config, "--out", str(out / (folder or name)),
             f"train.num_workers={loaders}", *overrides]
 
 
@@ -113,8 +113,7 @@ def main() -> None:
     # the tiny run: a short probe beside the others measures its pace, then the real run gets the epochs that fit
     probe_min = 0.02 if args.smoke else 0.6
     probe_cmd = train_command(TINY, work, over[TINY] + [f"train.max_minutes={probe_min}", "train.log_every=10",
-                                                        "data.val=[]"])
-    probe_cmd[probe_cmd.index("--out") + 1] = str(work / "tiny_probe")
+                                                        "data.val=[]"], folder="tiny_probe")
     subprocess.run(probe_cmd, stdout=open(work / "tiny_probe.log", "w"), stderr=subprocess.STDOUT)
     pace = rates(work / "tiny_probe")["samples_per_s"] or 1000.0
     left = max(0.05, args.minutes - probe_min - 0.5)

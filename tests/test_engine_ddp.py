@@ -64,6 +64,7 @@ def test_one_process_on_cuda_picks_an_indexed_device(monkeypatch):
         monkeypatch.delenv(var, raising=False)
     monkeypatch.setattr(distributed.torch.cuda, "is_available", lambda: True)
     monkeypatch.setattr(distributed.torch.cuda, "set_device", set_device)
+    monkeypatch.setattr(distributed.torch.cuda, "current_device", lambda: 0)
     monkeypatch.setattr(distributed.preflight, "device", lambda name: None)
     assert distributed.setup().device == torch.device("cuda", 0)
     assert distributed.setup("cuda").device == torch.device("cuda", 0)

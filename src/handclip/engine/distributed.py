@@ -48,8 +48,13 @@ def setup(device: str | None = None) -> DistInfo:
     if device is not None:
         preflight.device(device)  # --device cuda where there is none: a one-line error, not a silent CPU run
     use_cuda = torch.cuda.is_available() and device != "cpu"
-    # an explicit index: torch.cuda.set_device refuses a bare 'cuda' in some torch releases (2.11)
-    dev = torch.device("cuda", local_rank) if use_cuda else torch.device("cpu")
+    if not use_cuda:
+        dev = torch.device("cpu")
+    elif world_size > 1:
+        dev = torch.device("cuda", local_rank)
+    else:  # an explicit index: torch.cuda.set_device refuses a bare 'cuda' in some torch releases (2.11)
+        dev = torch.device(device or "cuda")
+        dev = dev if dev.index is not None else torch.device("cuda", torch.cuda.current_device())
     if dev.type == "cuda":
         torch.cuda.set_device(dev)
     if world_size > 1 and not dist.is_initialized():
