@@ -13,6 +13,9 @@ With --side-confidence (lixel models: CLIP-Hand3D), on sets with hand sides: how
 (as photographed, or mirrored) gives the sharper u/v lixel distributions (higher mean peak probability) is the
 labelled side, i.e. whether the right-hand model can tell a left hand from a right one. With --mirror: how often
 the crop mirrored keeps the predicted skeleton's turn (a model reading where the thumb is would reverse it).
+With --chirality (models trained on both hands, Augment.mirror), on sets with hand sides: each crop as
+photographed (left hands not mirrored), the side read from the predicted 3D skeleton
+(detection.side_cues.curl_chirality), how often it is the labelled side, and the 2D EPE with no side given.
 
     python scripts/pose_diagnostics.py clip_hand3d_cpu --sets source lstm2d hxp3d
     python scripts/pose_diagnostics.py runs/X/checkpoints/last.pt --sets lstm2d --margin 2.1
@@ -29,9 +32,9 @@ import torch
 
 from handclip.data import collate
 from handclip.engine.evaluate import build_entry
-from handclip.detection.side_cues import turns_counterclockwise
+from handclip.detection.side_cues import curl_chirality, turns_counterclockwise
 from handclip.engine.config import load_config
-from handclip.skeleton import FINGER_OF_JOINT, FINGERS, WRIST, angles_off_palm_axis
+from handclip.skeleton import FINGER_OF_JOINT, FINGERS, WRIST, angles_off_palm_axis, mirror_K, mirror_uv
 from handclip.zoo import load_model
 
 
@@ -73,6 +76,22 @@ def side_from_confidence(method, batch: dict) -> np.ndarray:
 
 
 @torch.no_grad()
+def photographed(method, batch: dict) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """A both-hands model on each crop as photographed (the reader's mirrored left hands mirrored back): whether
+    each labelled side is left, whether the predicted skeleton is a left one, and its uv in the reader's (right-hand)
+    crop frame."""
+    left = np.array([side == "left" for side in batch["side"]])
+    flip = torch.from_numpy(left).view(-1, 1, 1, 1)
+    size = batch["image"].shape[2]
+    K = batch["K"].clone()
+    K[left] = mirror_K(K[left], size)
+    out = method.predict(batch | {"image": torch.where(flip, batch["image"].flip(2), batch["image"]), "K": K})
+    uv = out["uv"].numpy()
+    uv[left] = mirror_uv(uv[left], size)
+    return left, curl_chirality(out["xyz"].numpy()) < 0, uv
+
+
+@torch.no_grad()
 def turns(palm_label: np.ndarray, palm_pred: np.ndarray) -> dict:
     """How often the predicted turn agrees with the label's, over all, on palm views and on back views (right-hand
     crops: a counter-clockwise turn shows the palm), and the share of palm views in labels and predictions."""
@@ -83,10 +102,11 @@ def turns(palm_label: np.ndarray, palm_pred: np.ndarray) -> dict:
             "palm_shown": {"label": float(palm_label.mean()), "pred": float(palm_pred.mean())}}
 
 
-def diagnose(method, entry: dict, batch_size: int = 32, side_confidence: bool = False, mirror: bool = False) -> dict:
+def diagnose(method, entry: dict, batch_size: int = 32, side_confidence: bool = False, mirror: bool = False,
+             chirality: bool = False) -> dict:
     """The diagnostics of one set (see the module docstring)."""
     dataset = build_entry(entry)
-    pred, label, side_right, kept = [], [], [], []
+    pred, label, side_right, kept, chiral, unsided = [], [], [], [], [], []
     for batch in torch.utils.data.DataLoader(dataset, batch_size=batch_size, collate_fn=collate):
         pred.append(method.predict(batch)["uv"].numpy())
         label.append(batch["uv"].numpy())
@@ -96,6 +116,10 @@ def diagnose(method, entry: dict, batch_size: int = 32, side_confidence: bool = 
         if side_confidence and "side" in batch:
             truth = np.array([side == "left" for side in batch["side"]])
             side_right.append(side_from_confidence(method, batch) == truth)
+        if chirality and "side" in batch:
+            truth, read, uv = photographed(method, batch)
+            chiral.append(np.stack([truth, read], 1))
+            unsided.append(uv)
     pred, label = np.concatenate(pred), np.concatenate(label)
     size = float(entry.get("size", 256))
     box = (label.max(1) - label.min(1)).max(1) / size
@@ -109,7 +133,18 @@ def diagnose(method, entry: dict, batch_size: int = 32, side_confidence: bool = 
             "keypoint_box_of_crop_median": float(np.median(box)),
             **turns(turns_counterclockwise(label), turns_counterclockwise(pred)),
             **({"side_from_confidence_right": float(np.concatenate(side_right).mean())} if side_right else {}),
-            **({"mirrored_keeps_turn": float(np.concatenate(kept).mean())} if kept else {})}
+            **({"mirrored_keeps_turn": float(np.concatenate(kept).mean())} if kept else {}),
+            **(chirality_report(np.concatenate(chiral), np.concatenate(unsided), label, 256 / size) if chiral else {})}
+
+
+def chirality_report(sides: np.ndarray, uv: np.ndarray, label: np.ndarray, scale: float) -> dict:
+    """Side read from the skeleton against the label (columns: labelled left, read left), per labelled side, and
+    the 2D EPE (px at 256) of the crops read as photographed."""
+    right = sides[:, 0] == sides[:, 1]
+    return {"chirality_side_right": float(right.mean()),
+            "chirality_side_right_on": {side: float(right[sides[:, 0] == is_left].mean()) if (sides[:, 0] == is_left).any()
+                                        else None for side, is_left in (("left", True), ("right", False))},
+            "epe_2d_px_at_256_no_side": float((np.linalg.norm(uv - label, axis=-1) * scale).mean())}
 
 
 def main() -> None:
@@ -121,12 +156,14 @@ def main() -> None:
     parser.add_argument("--mirror", action="store_true",
                         help="also how often the mirrored crop keeps the predicted turn (palm or back read from "
                         "cues a mirror keeps, not from the thumb's side)")
+    parser.add_argument("--chirality", action="store_true",
+                        help="also the side read from the predicted skeleton of each crop as photographed")
     args = parser.parse_args()
     method, config = load_model(args.checkpoint, map_location="cpu")
     method.eval()
     for label in args.sets:
         print(json.dumps(diagnose(method, entry_of(label, config, args.margin), side_confidence=args.side_confidence,
-                                   mirror=args.mirror)),
+                                   mirror=args.mirror, chirality=args.chirality)),
               flush=True)
 
 

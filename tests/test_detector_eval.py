@@ -74,3 +74,42 @@ def test_eval_detector_command_writes_summary_and_figure(tmp_path, capsys):
     s = summary["sets"]["set"]
     assert s["hands"] == 2 and 0 <= s["found"] <= 1 and 0 <= s["side_correct"] <= 1 and s["min_score"] == 0
     assert (out / "precision_recall.png").stat().st_size > 1000 and "set: 2 hands" in capsys.readouterr().out
+
+
+def test_eval_detector_takes_each_side_from_a_pose_model_reading_either_hand(tmp_path, monkeypatch, capsys):
+    from handclip.data.synth.scene import pose_hand
+    from handclip.detection.detector import HandDetector
+    from handclip.skeleton import mirror_xyz
+
+    folder = tmp_path / "set"
+    (folder / "images").mkdir(parents=True)
+    Image.fromarray(np.full((60, 80, 3), 90, np.uint8)).save(folder / "images" / "1.jpg")
+    coco = {"images": [{"id": 1, "file_name": "images/1.jpg", "width": 80, "height": 60}],
+            "annotations": [{"id": 1, "image_id": 1, "bbox": [10, 10, 30, 20], "hand_side": "left"}]}
+    (folder / "annotations.json").write_text(json.dumps(coco))
+    detector = {"name": "hand_detector", "input_size": 64, "width": 0.25, "neck": 16}
+    ckpt = save_checkpoint({"model": build(**detector).state_dict(), "config": {"method": detector}}, tmp_path / "det.pt")
+    # the detector finds the labelled box and calls it a right hand
+    monkeypatch.setattr(HandDetector, "detect", lambda self, images, max_hands, min_score:
+                        [[{"box": [10.0, 10.0, 30.0, 20.0], "score": 0.9, "side": "right"}] for _ in images])
+
+    def pose_model(xyz, mirror: float):
+        method = build("mean_pose", input_size=32)
+        with torch.no_grad():
+            method.xyz.copy_(torch.as_tensor((xyz - xyz[0]) / method.mm_scale, dtype=torch.float32))
+        config = {"method": {"name": "mean_pose", "input_size": 32}, "data": {"train": {"augment": {"mirror": mirror}}}}
+        return save_checkpoint({"model": method.state_dict(), "config": config}, tmp_path / f"pose{mirror}.pt")
+
+    left = mirror_xyz(pose_hand(np.random.default_rng(0)).joints)
+    sides = {}
+    for name, extra in (("detector", []), ("pose", ["--pose", str(pose_model(left, 0.5))])):
+        out = tmp_path / name
+        assert cli.main(["eval-detector", "--detector", str(ckpt), "--sets", str(folder), "--out", str(out), *extra]) == 0
+        summary = json.loads((out / "summary.json").read_text())
+        sides[name] = (summary["side_from"], summary["sets"]["set"]["side_correct"])
+    assert sides["detector"] == ("detector", 0.0) and sides["pose"][1] == 1.0
+    capsys.readouterr()
+    assert cli.main(["eval-detector", "--detector", str(ckpt), "--sets", str(folder), "--out", str(tmp_path / "r"),
+                     "--pose", str(pose_model(left, 0.0))]) == 1
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "right hands only" in err, err

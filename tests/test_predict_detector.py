@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -75,6 +76,43 @@ def test_predictor_hands_crops_each_hand_and_keeps_the_detected_box(files):
         handclip.load(files["pose"], device="cpu", detector=None).hands(str(PHOTO))
 
 
+class FixedSkeleton(torch.nn.Module):
+    """A stand-in pose model that answers every crop with one fixed skeleton and keeps the crops it was given."""
+
+    input_size = 32
+
+    def __init__(self, xyz: np.ndarray):
+        super().__init__()
+        self.xyz, self.seen = torch.as_tensor(xyz, dtype=torch.float32), []
+
+    def predict(self, batch: dict) -> dict:
+        self.seen.append(batch["image"].clone())
+        n = len(batch["image"])
+        return {"xyz": self.xyz.expand(n, 21, 3), "uv": torch.zeros(n, 21, 2)}
+
+
+def test_a_model_reading_either_hand_names_the_side_from_its_skeleton(files):
+    from handclip.api import Predictor, reads_either_hand
+    from handclip.data.synth.scene import pose_hand
+    from handclip.detection.detector import load_detector, pose_box
+    from handclip.skeleton import mirror_xyz
+
+    right = pose_hand(np.random.default_rng(0)).joints
+    finder = load_detector(files["detector"], device="cpu")
+    photo = np.asarray(Image.open(PHOTO).convert("RGB"))
+    for xyz, side in ((right, "right"), (mirror_xyz(right), "left")):
+        model = FixedSkeleton(xyz)
+        [[hand]] = Predictor(model, device="cpu", detector=finder, reads_side=True).hands(photo, 1, 0.0)
+        assert hand["side"] == side
+        np.testing.assert_allclose(hand["xyz"], xyz, atol=1e-3)  # read as photographed: nothing mirrored back
+        with warnings.catch_warnings():  # the random detector's box may reach past the photo
+            warnings.simplefilter("ignore")
+            crop = Predictor(model, device="cpu").crop(photo, pose_box(hand["box"]))["image"]
+        assert torch.equal(model.seen[0][0], torch.from_numpy(crop))  # the crop itself, never mirrored
+    assert reads_either_hand({"data": {"train": {"augment": {"mirror": 0.5}}}})
+    assert not reads_either_hand({"data": {"train": {"augment": {"scale": [1, 1]}}}}) and not reads_either_hand({})
+
+
 @pytest.mark.parametrize("make, expect", [
     (lambda root: root / "missing.pt", ["hand detector", "missing.pt", "not found"]),
     (lambda root: (root / "damaged.pt").write_bytes(b"\x80\x02garbage" * 20) and root / "damaged.pt",
@@ -113,7 +151,7 @@ def test_the_shipped_detector_finds_real_hands(monkeypatch):
     if not (REALDEV / "hxp3d").is_dir():
         pytest.skip(f"real frames not found at {REALDEV}")
     from handclip.detection.boxes import iou_matrix
-    from handclip.detection.detector import load_detector
+    from handclip.detection.detector import load_detector, pose_box
 
     coco = json.loads((REALDEV / "hxp3d" / "annotations.json").read_text())
     images = {im["id"]: im for im in coco["images"]}

@@ -61,6 +61,28 @@ def test_augmented_samples_keep_labels_consistent():
         assert abs(s["roll"]) <= 90.0 and s["image"].dtype == np.uint8
 
 
+def test_mirror_augmentation_turns_hands_into_the_other_side_with_exact_labels():
+    import torch
+
+    from handclip.detection.side_cues import curl_chirality
+
+    plain = RHD(FIXTURES / "rhd", size=96)
+    still = {"scale": [1.0, 1.0], "shift": 0.0, "rotation": 0.0, "brightness": 0.0, "contrast": 0.0, "saturation": 0.0}
+    never, always = (RHD(FIXTURES / "rhd", size=96, augment=still | {"mirror": m}) for m in (0.0, 1.0))
+    torch.manual_seed(0)
+    for i in range(len(plain)):
+        p, n, m = plain[i], never[i], always[i]
+        np.testing.assert_allclose(n["xyz"], p["xyz"], atol=1e-4)
+        np.testing.assert_array_equal(m["image"], p["image"][:, ::-1])
+        np.testing.assert_allclose(m["xyz"][:, 0], -p["xyz"][:, 0], atol=1e-4)
+        np.testing.assert_allclose(m["uv"][:, 0], 95 - p["uv"][:, 0], atol=1e-3)
+        np.testing.assert_allclose(project(m["xyz"], m["K"]), m["uv"], atol=1e-3)
+        assert np.sign(curl_chirality(m["xyz"])) == -np.sign(curl_chirality(p["xyz"]))
+    half = RHD(FIXTURES / "rhd", size=96, augment=still | {"mirror": 0.5})
+    lefts = sum(curl_chirality(half[i % len(half)]["xyz"]) < 0 for i in range(40))
+    assert 8 <= lefts <= 32
+
+
 def test_augment_ranges_and_identity():
     aug = Augment(scale=(0.5, 2.0), shift=0.1, rotation=10.0)
     rng = np.random.default_rng(0)

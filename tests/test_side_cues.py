@@ -17,7 +17,7 @@ from handclip.data.frames_cache import FORMAT
 from handclip.data.synth.frame import mirrored
 from handclip.data.synth.scene import limb, pose_hand
 from handclip.data.synth.skin import skin_map
-from handclip.detection.side_cues import palm_facing, turn_label, turns_counterclockwise
+from handclip.detection.side_cues import curl_chirality, palm_facing, turn_label, turns_counterclockwise
 from handclip.geometry import project
 from handclip.methods import build
 from handclip.models.hand_side import HandSideNet, left_probability
@@ -47,6 +47,18 @@ def test_palm_flag_on_hand_built_hands():
     assert palm_facing(side_on, False) and not palm_facing(side_on, True)
     stacked = np.stack([palm_on, back_on])
     assert palm_facing(stacked, np.array([False, True])).tolist() == [True, True]
+
+
+def test_curl_chirality_tells_a_right_skeleton_from_its_mirror():
+    # hand-built: fingers up in the image plane, the palm towards the camera (-z), tips curled 20 mm towards it
+    right = flat_hand([30, -80, 0], [-30, -70, 0])
+    right[[4, 8, 12, 16, 20]] = right[0] + np.array([[50, -60, -20], [30, -150, -20], [0, -160, -20], [-20, -150, -20],
+                                                     [-40, -130, -20]])
+    # the palm's unit normal is (0, 0, -1) and the palm lies at z = 500: five tips 20 mm out of it give 100
+    assert curl_chirality(right) == pytest.approx(100.0) and curl_chirality(mirror_xyz(right)) == pytest.approx(-100.0)
+    # every rendered right hand's skeleton curls to its palm, whatever the view
+    hands = np.stack([pose_hand(np.random.default_rng(k)).joints for k in range(40)])
+    assert (curl_chirality(hands) > 0).all() and (curl_chirality(mirror_xyz(hands)) < 0).all()
 
 
 def test_palm_flag_agrees_with_the_rendered_palm_skin():

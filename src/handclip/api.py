@@ -3,7 +3,9 @@
 Each image is cropped to the square box around the given hand box (or the whole image), left hands
 are mirrored into right hands for the model and mirrored back, and keypoints are mapped back to the
 original image's pixels. With a hand detector (`load(..., detector=...)`, the shipped one by default),
-`Predictor.hands(images)` finds every hand's box and side first and predicts each.
+`Predictor.hands(images)` finds every hand's box and side first and predicts each. A model trained on mirrored
+crops as well (`reads_either_hand`) reads each detected hand as photographed, and the hand's side is then the
+chirality of its predicted skeleton rather than the detector's guess.
 """
 
 from __future__ import annotations
@@ -80,16 +82,33 @@ def _is_box(v) -> bool:
     return isinstance(v, (tuple, list, np.ndarray)) and len(v) == 4 and all(np.isscalar(x) for x in v)
 
 
+def reads_either_hand(config: dict) -> bool:
+    """Whether a model's training crops were mirrored as well (data.train.augment.mirror > 0), so that it reads a
+    left hand as photographed and its skeleton's chirality names the side."""
+    augment = ((config.get("data") or {}).get("train") or {}).get("augment")
+    return isinstance(augment, dict) and float(augment.get("mirror") or 0) > 0
+
+
+def skeleton_side(xyz) -> str:
+    """'left' or 'right': the chirality of a predicted 3D skeleton (fingers curl towards the palm)."""
+    from handclip.detection.side_cues import curl_chirality
+
+    return "left" if curl_chirality(xyz) < 0 else "right"
+
+
 class Predictor:
     """Runs a trained Method on full images: crop, mirror left hands, predict, map back."""
 
-    def __init__(self, method, device: str | torch.device | None = None, batch_size: int = 16, detector=None):
-        """detector: a handclip.detection.detector.HandDetector for hands(), or None."""
+    def __init__(self, method, device: str | torch.device | None = None, batch_size: int = 16, detector=None,
+                 reads_side: bool = False):
+        """detector: a handclip.detection.detector.HandDetector for hands(), or None. reads_side: the method reads
+        either hand as photographed (reads_either_hand), so hands() names each side from the predicted skeleton."""
         self.device = device if isinstance(device, torch.device) else preflight.device(device)
         self.method = method.to(self.device).eval()
         self.batch_size = batch_size
         self.size = int(method.input_size)
         self.detector = detector
+        self.reads_side = bool(reads_side)
         self._faces = None
 
     def faces(self, num_verts: int):
@@ -164,7 +183,8 @@ class Predictor:
         """Every hand of every image (array or path; one or a list): the detector's boxes and sides, each hand
         predicted as predict() does from the square crop around its box (pose_box). Per image a list, best
         score first and empty when no hand is found, of predict()'s dicts with the detected 'box', 'side' and
-        'score'. max_hands and min_score default to the detector's (2, 0.3)."""
+        'score'. max_hands and min_score default to the detector's (2, 0.3). With reads_side, each crop is read
+        as photographed and 'side' is its skeleton's chirality."""
         from handclip.detection import detector as detection
 
         if self.detector is None:
@@ -180,10 +200,12 @@ class Predictor:
         with warnings.catch_warnings():  # the square around a hand at the border reaches past the image: expected
             warnings.simplefilter("ignore")
             poses = self.predict([pictures[i] for i, _ in flat], boxes=[detection.pose_box(h["box"]) for _, h in flat],
-                                 left=[h["side"] == "left" for _, h in flat], K=[Ks[i] for i, _ in flat]) if flat else []
+                                 left=[h["side"] == "left" and not self.reads_side for _, h in flat],
+                                 K=[Ks[i] for i, _ in flat]) if flat else []
         results: list[list[dict]] = [[] for _ in pictures]
         for (i, hand), pose in zip(flat, poses):
-            results[i].append({**pose, **hand})
+            side = skeleton_side(pose["xyz"]) if self.reads_side else hand["side"]
+            results[i].append({**pose, **hand, "side": side})
         return results
 
     def _back_to_image(self, crop: dict, pred: dict) -> dict:
@@ -210,7 +232,8 @@ def load(checkpoint=None, device: str | torch.device | None = None, batch_size: 
     if detector == "auto":
         detector = default_detector()
     finder = None if detector is None else load_detector(detector, device=device, batch_size=batch_size)
-    return Predictor(load_model(checkpoint)[0], device=device, batch_size=batch_size, detector=finder)
+    method, config = load_model(checkpoint)
+    return Predictor(method, device=device, batch_size=batch_size, detector=finder, reads_side=reads_either_hand(config))
 
 
 def to_json(result: dict, decimals: int = 3) -> dict:

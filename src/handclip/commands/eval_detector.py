@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+from functools import partial
 from pathlib import Path
 
 HELP = "score a hand detector on COCO-labelled photos (default ../shared/realdev hxp3d, lstm2d): box IoU, side, P/R PNG"
@@ -16,6 +17,8 @@ CURVE_POINTS = 200  # points of each curve kept in the JSON
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--detector", help="a hand_detector checkpoint .pt, a packed .safetensors or a shipped "
                         "detector's name (default: the shipped one)")
+    parser.add_argument("--pose", help="a pose model (name or file) that reads either hand as photographed: each "
+                        "hand's side is then its skeleton's chirality, as predict gives it (default: the detector's)")
     parser.add_argument("--sets", nargs="+", default=["hxp3d", "lstm2d"], metavar="SET",
                         help="folders holding annotations.json (COCO boxes, optional hand_side) and the images it "
                         "names: a path, or a name under --realdev (default: hxp3d lstm2d)")
@@ -50,6 +53,12 @@ def _labelled_set(name: str, realdev: Path):
     return folder.name, images
 
 
+def _posed(predictor, images: list, max_hands: int, min_score: float) -> list[list[dict]]:
+    """The detector's boxes and scores with each side read from the pose model's skeleton (Predictor.hands)."""
+    return [[{k: hand[k] for k in ("box", "score", "side")} for hand in hands]
+            for hands in predictor.hands(images, max_hands, min_score)]
+
+
 def run(args: argparse.Namespace) -> int:
     import numpy as np
     from tqdm import tqdm
@@ -67,13 +76,23 @@ def run(args: argparse.Namespace) -> int:
     preflight.out_folder(args.out)
     preflight.at_least(args.batch_size, 1, "--batch-size")
     sets = [_labelled_set(name, args.realdev) for name in args.sets]
-    finder = detection.load_detector(args.detector, device=args.device, batch_size=args.batch_size)
+    if args.pose:
+        import handclip
+
+        predictor = handclip.load(args.pose, device=args.device, batch_size=args.batch_size,
+                                  detector=args.detector or "auto")
+        if not predictor.reads_side:
+            raise ValueError(f"--pose {args.pose}: the model was trained on right hands only and reads no side; give a "
+                             "model trained with mirrored crops (augment.mirror)")
+        detect = partial(_posed, predictor)
+    else:
+        detect = detection.load_detector(args.detector, device=args.device, batch_size=args.batch_size).detect
     summaries, curves = {}, {}
     for label, images in sets:
         found = []
         for start in tqdm(range(0, len(images), args.batch_size), desc=f"detect {label}", unit="batch"):
             chunk = [read_image(path) for path, _ in images[start:start + args.batch_size]]
-            found += finder.detect(chunk, CURVE_HANDS, CURVE_FLOOR)
+            found += detect(chunk, CURVE_HANDS, CURVE_FLOOR)
         labels = [ls for _, ls in images]
         matches = [match_image(ls, dets[:args.max_hands], min_score) for ls, dets in zip(labels, found)]
         curve = precision_recall(labels, found)
@@ -82,7 +101,7 @@ def run(args: argparse.Namespace) -> int:
         keep = np.unique(np.linspace(0, n - 1, min(n, CURVE_POINTS)).round().astype(int)) if n else []
         curves[label] = {"ap": curve["ap"], **{k: [curve[k][i] for i in keep] for k in ("score", "precision", "recall")}}
     args.out.mkdir(parents=True, exist_ok=True)
-    summary = {"detector": str(args.detector or default_detector()), "iou_hit": 0.5,
+    summary = {"detector": str(args.detector or default_detector()), "side_from": args.pose or "detector", "iou_hit": 0.5,
                "max_hands": args.max_hands, "sets": summaries, "curves": curves}
     (args.out / "summary.json").write_text(json.dumps(summary, indent=1) + "\n")
     png = plot_precision_recall(curves, summaries, args.out / "precision_recall.png")

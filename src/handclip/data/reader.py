@@ -133,4 +133,10 @@ class HandReader(torch.utils.data.Dataset):
         if self.augment is not None:  # camera roll applied to xyz/K (degrees), for labels kept in the old frame
             sample["roll"] = np.float32(angle)
         sample.update(raw.get("extra", {}))
+        if rng is not None and self.augment.mirror > 0 and rng.random() < self.augment.mirror:
+            from handclip.data.synth.dataset import mirror_sample  # here: synth's cache reader imports this module
+
+            sample = mirror_sample(sample)  # a left hand's crop: trains models that take either hand as photographed
+            if "roll" in sample:
+                sample["roll"] = -sample["roll"]
         return sample

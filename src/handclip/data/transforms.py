@@ -25,6 +25,7 @@ class Augment:
     saturation: float = 0.2  # deviation from the per-pixel grey x U(1-s, 1+s)
     hue: float = 0.0  # max hue shift as a fraction of the colour circle
     gamma: tuple[float, float] | None = None  # tone curve 255 (x / 255) ** g, g log-uniform in the range
+    mirror: float = 0.0  # probability of seeing the crop in a mirror: a right hand becomes a left one, labels follow
 
     @classmethod
     def from_config(cls, cfg) -> "Augment | None":

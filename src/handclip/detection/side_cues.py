@@ -8,7 +8,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from handclip.skeleton import INDEX_MCP, LITTLE_MCP, WRIST  # the palm triangle
+from handclip.skeleton import INDEX_MCP, LITTLE_MCP, NUM_JOINTS, WRIST  # the palm triangle
+
+BASES = [k for k in range(1, NUM_JOINTS) if k % 4 == 1]  # each digit's first joint: with the wrist, the palm
+TIPS = [k for k in range(1, NUM_JOINTS) if k % 4 == 0]
 
 
 def palm_facing(xyz, left) -> np.ndarray:
@@ -34,3 +37,16 @@ def turn_label(left, palm):
     """The orientation cue from the side and the palm cue: counter-clockwise exactly when left XOR palm
     (numpy or torch booleans)."""
     return left != palm
+
+
+def curl_chirality(xyz) -> np.ndarray:
+    """How far the fingertips stand out of the palm along its right-hand normal, (..., 21, 3) -> (...) in units of
+    the joints: fingers curl (and the thumb opposes) towards the palm, so this is positive for a right hand's
+    skeleton and negative for a left one's (every rendered and hxp3d right hand is positive). The side of a 3D
+    skeleton read with no image: `curl_chirality(xyz) < 0` is a left hand."""
+    xyz = np.asarray(xyz, np.float64)
+    wrist = xyz[..., WRIST, :]
+    normal = np.cross(xyz[..., INDEX_MCP, :] - wrist, xyz[..., LITTLE_MCP, :] - wrist)
+    normal /= np.linalg.norm(normal, axis=-1, keepdims=True) + 1e-12
+    palm = np.concatenate([xyz[..., [WRIST], :], xyz[..., BASES, :]], axis=-2).mean(-2)
+    return ((xyz[..., TIPS, :] - palm[..., None, :]) * normal[..., None, :]).sum((-1, -2))
