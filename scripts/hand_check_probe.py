@@ -3,8 +3,8 @@
 Runs the detector on realdev's frames (operating min_score and max_hands), marks each kept box a hit (IoU >= 0.5
 with a not-yet-matched labelled hand, best score first) or a false box, and reads every box's square crop with a
 lixel pose model (CLIP-Hand3D): its confidence is the mean peak probability of the u and v lixel distributions,
-the better of the crop and its mirror. Prints the ROC AUC of that confidence (and of the detector's score)
-between hits and false boxes, and the precision and recall left after dropping boxes under a confidence that
+the better of the crop and its mirror. Prints the ROC AUC of that confidence (of the detector's score, and of
+their product) between hits and false boxes, and the precision and recall left after dropping boxes under a confidence that
 keeps 95 % of the hits.
 
     python scripts/hand_check_probe.py --model clip_hand3d_cpu --sets lstm2d hxp3d
@@ -71,6 +71,7 @@ def probe(predictor, images: list, min_score: float, max_hands: int) -> dict:
     kept = conf >= cut
     return {"hands": hands, "boxes": len(hit), "hits": int(hit.sum()), "false": int((~hit).sum()),
             "auc_confidence": auc(conf[hit], conf[~hit]), "auc_detector_score": auc(score[hit], score[~hit]),
+            "auc_product": auc((score * conf)[hit], (score * conf)[~hit]),
             "precision": float(hit.mean()), "recall": float(hit.sum() / hands),
             "confidence_cut_keeping_95pct_hits": cut,
             "precision_after_cut": float(hit[kept].mean()), "recall_after_cut": float(hit[kept].sum() / hands),
