@@ -160,3 +160,25 @@ def test_the_shipped_detector_finds_real_hands(monkeypatch):
     found = load_detector(device="cpu").detect(photos)
     hits = [bool(hands) and iou_matrix([a["bbox"]], [h["box"] for h in hands]).max() >= 0.5 for a, hands in zip(picks, found)]
     assert sum(hits) >= 4, hits
+
+
+@pytest.mark.filterwarnings("ignore:box .* reaches past")  # the detector's framing reaches past a webcam frame
+def test_the_shipped_default_names_the_side_of_real_hands_from_its_skeleton(monkeypatch):
+    """Issue 13: the default model reads webcam hands as photographed and names their side better than chance
+    (every tenth lstm2d hand, framed as the detector frames it; right-hand models stay near 50 %)."""
+    monkeypatch.setenv("HANDCLIP_ZOO", str(PACKAGE_ZOO))
+    if not (REALDEV / "lstm2d").is_dir():
+        pytest.skip(f"real frames not found at {REALDEV}")
+    from handclip.api import skeleton_side
+    from handclip.detection.detector import pose_box
+
+    predictor = handclip.load(device="cpu", detector=None)
+    if not predictor.reads_side:
+        pytest.skip("the default model reads right hands only")
+    coco = json.loads((REALDEV / "lstm2d" / "annotations.json").read_text())
+    images = {im["id"]: im for im in coco["images"]}
+    picks = coco["annotations"][::10]
+    results = predictor.predict([str(REALDEV / "lstm2d" / images[a["image_id"]]["file_name"]) for a in picks],
+                                boxes=[pose_box(a["bbox"]) for a in picks])
+    right = np.mean([skeleton_side(r["xyz"]) == a["hand_side"] for r, a in zip(results, picks)])
+    assert {a["hand_side"] for a in picks} == {"left", "right"} and right >= 0.58, right

@@ -37,7 +37,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--detector", metavar="NAME|PATH|none",
                         help="images without --box/--boxes: the hand detector finding every hand's box and side (a "
                         "shipped name, a .pt or .safetensors; default: the shipped one, else the whole image is one "
-                        "hand); none: the whole image")
+                        "hand; a pose model trained on both hands, as the default, names the side from its skeleton "
+                        "instead); none: the whole image")
     parser.add_argument("--max-hands", type=int, default=2, help="detector: at most this many hands per image (2)")
     parser.add_argument("--min-score", type=float, default=0.3, help="detector: keep hands scoring at least this (0.3)")
     parser.add_argument("--out", type=Path, default=Path("predictions"), help="output folder (default: predictions)")
