@@ -3,7 +3,7 @@
 Runs the detector on realdev's frames (operating min_score and max_hands), marks each kept box a hit (IoU >= 0.5
 with a not-yet-matched labelled hand, best score first) or a false box, and reads every box's square crop with a
 lixel pose model (CLIP-Hand3D): its confidence is the mean peak probability of the u and v lixel distributions,
-the better of the crop and its mirror. Prints the ROC AUC of that confidence (of the detector's score, and of
+the better of the crop and its mirror. Images without a labelled hand are left out. Prints the ROC AUC of that confidence (of the detector's score, and of
 their product) between hits and false boxes, and the precision and recall left after dropping boxes under a confidence that
 keeps 95 % of the hits.
 
@@ -19,9 +19,10 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from pose_diagnostics import lixel_peak  # scripts/ is on the path when a script runs
 
 from handclip.api import load, read_image
-from handclip.commands.eval_detector import _labelled_set
+from handclip.commands.eval_detector import labelled_set
 from handclip.detection import detector as detection
 from handclip.detection.boxes import iou_matrix
 
@@ -40,12 +41,7 @@ def confidence(predictor, crops: list[np.ndarray]) -> np.ndarray:
     method = predictor.method
     batch = {"image": torch.from_numpy(np.stack(crops)), "K": torch.eye(3).expand(len(crops), 3, 3)}
     image = method.prepare_batch(batch)[0]
-
-    def peak(x):
-        out = method(x)
-        return torch.stack([out[axis].softmax(-1).max(-1).values for axis in ("px", "py")]).mean((0, 2))
-
-    return torch.maximum(peak(image), peak(image.flip(-1))).numpy()
+    return torch.maximum(lixel_peak(method, image), lixel_peak(method, image.flip(-1))).numpy()
 
 
 def probe(predictor, images: list, min_score: float, max_hands: int) -> dict:
@@ -53,7 +49,7 @@ def probe(predictor, images: list, min_score: float, max_hands: int) -> dict:
     hit, score, conf = [], [], []
     for path, labels in images:
         picture = read_image(path)
-        found = predictor.detector.detect([picture], max_hands, min_score)[0]
+        found = predictor.detector.detect([picture], max_hands, min_score)[0] if labels else []
         taken = np.zeros(len(labels), bool)
         for det in found:
             ious = iou_matrix([det["box"]], [label["box"] for label in labels])[0]
@@ -65,8 +61,10 @@ def probe(predictor, images: list, min_score: float, max_hands: int) -> dict:
         if found:
             crops = [predictor.crop(picture, detection.pose_box(det["box"]))["image"] for det in found]
             conf.append(confidence(predictor, crops))
-    hit, score, conf = np.array(hit), np.array(score), np.concatenate(conf)
     hands = sum(len(labels) for _, labels in images)
+    if not hit:
+        return {"hands": hands, "boxes": 0}
+    hit, score, conf = np.array(hit), np.array(score), np.concatenate(conf)
     cut = float(np.quantile(conf[hit], 0.05))
     kept = conf >= cut
     return {"hands": hands, "boxes": len(hit), "hits": int(hit.sum()), "false": int((~hit).sum()),
@@ -87,7 +85,7 @@ def main() -> None:
     args = parser.parse_args()
     predictor = load(args.model, device="cpu", detector=args.detector)
     for name in args.sets:
-        label, images = _labelled_set(name, args.realdev)
+        label, images = labelled_set(name, args.realdev)
         print(json.dumps({"set": label, **probe(predictor, images, detection.MIN_SCORE, detection.MAX_HANDS)}), flush=True)
 
 

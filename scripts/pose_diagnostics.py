@@ -60,6 +60,12 @@ def entry_of(label: str, config: dict, margin: float | None) -> dict:
     return found[0]
 
 
+def lixel_peak(method, image: torch.Tensor) -> torch.Tensor:
+    """Mean peak probability of a lixel model's u and v distributions per image (B,): how sharp its reading is."""
+    out = method(image)
+    return torch.stack([out[axis].softmax(-1).max(-1).values for axis in ("px", "py")]).mean((0, 2))
+
+
 @torch.no_grad()
 def side_from_confidence(method, batch: dict) -> np.ndarray:
     """Per sample, whether the mirrored crop (a left hand's hypothesis) gives sharper u/v lixel distributions than
@@ -67,12 +73,7 @@ def side_from_confidence(method, batch: dict) -> np.ndarray:
     image = method.prepare_batch(batch)[0]
     left = torch.tensor([side == "left" for side in batch["side"]]).view(-1, 1, 1, 1)
     photographed = torch.where(left, image.flip(-1), image)
-
-    def peak(x):
-        out = method(x)
-        return torch.stack([out[axis].softmax(-1).max(-1).values for axis in ("px", "py")]).mean((0, 2))
-
-    return (peak(photographed.flip(-1)) > peak(photographed)).numpy()
+    return (lixel_peak(method, photographed.flip(-1)) > lixel_peak(method, photographed)).numpy()
 
 
 @torch.no_grad()

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import os
-import warnings
 from pathlib import Path
 
 import numpy as np
@@ -91,24 +90,33 @@ class FixedSkeleton(torch.nn.Module):
         return {"xyz": self.xyz.expand(n, 21, 3), "uv": torch.zeros(n, 21, 2)}
 
 
-def test_a_model_reading_either_hand_names_the_side_from_its_skeleton(files):
+def test_a_model_reading_either_hand_names_the_side_from_its_skeleton(files, monkeypatch):
     from handclip.api import Predictor, reads_either_hand
     from handclip.data.synth.scene import pose_hand
-    from handclip.detection.detector import load_detector, pose_box
+    from handclip.detection.detector import HandDetector, load_detector, pose_box
     from handclip.skeleton import mirror_xyz
 
     right = pose_hand(np.random.default_rng(0)).joints
     finder = load_detector(files["detector"], device="cpu")
     photo = np.asarray(Image.open(PHOTO).convert("RGB"))
-    for xyz, side in ((right, "right"), (mirror_xyz(right), "left")):
+    box = [100.0, 120.0, 60.0, 50.0]
+    crop = Predictor(FixedSkeleton(right), device="cpu").crop(photo, pose_box(box))["image"]
+    for xyz, side, other in ((right, "right", "left"), (mirror_xyz(right), "left", "right")):
+        # the detector calls each hand the other side: the skeleton's side wins
+        monkeypatch.setattr(HandDetector, "detect", lambda self, images, max_hands, min_score, said=other:
+                            [[{"box": box, "score": 0.9, "side": said}] for _ in images])
         model = FixedSkeleton(xyz)
         [[hand]] = Predictor(model, device="cpu", detector=finder, reads_side=True).hands(photo, 1, 0.0)
-        assert hand["side"] == side
+        assert hand["side"] == side and hand["box"] == box
         np.testing.assert_allclose(hand["xyz"], xyz, atol=1e-3)  # read as photographed: nothing mirrored back
-        with warnings.catch_warnings():  # the random detector's box may reach past the photo
-            warnings.simplefilter("ignore")
-            crop = Predictor(model, device="cpu").crop(photo, pose_box(hand["box"]))["image"]
         assert torch.equal(model.seen[0][0], torch.from_numpy(crop))  # the crop itself, never mirrored
+        # a box without a side: the skeleton's; a side given: the given one, the crop mirrored for a left hand
+        reader = Predictor(model, device="cpu", reads_side=True)
+        assert reader.predict(photo, boxes=pose_box(box))[0]["side"] == side
+        assert [reader.predict(photo, boxes=pose_box(box), left=said)[0]["side"] for said in (False, True)] == \
+            ["right", "left"]
+        assert torch.equal(model.seen[-1][0], torch.from_numpy(crop[:, ::-1].copy()))
+        assert Predictor(model, device="cpu").predict(photo, boxes=pose_box(box))[0]["side"] == "right"
     assert reads_either_hand({"data": {"train": {"augment": {"mirror": 0.5}}}})
     assert not reads_either_hand({"data": {"train": {"augment": {"scale": [1, 1]}}}}) and not reads_either_hand({})
 

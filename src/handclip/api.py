@@ -85,8 +85,10 @@ def _is_box(v) -> bool:
 def reads_either_hand(config: dict) -> bool:
     """Whether a model's training crops were mirrored as well (data.train.augment.mirror > 0), so that it reads a
     left hand as photographed and its skeleton's chirality names the side."""
-    augment = ((config.get("data") or {}).get("train") or {}).get("augment")
-    return isinstance(augment, dict) and float(augment.get("mirror") or 0) > 0
+    from handclip.data.transforms import Augment
+
+    augment = Augment.from_config(((config.get("data") or {}).get("train") or {}).get("augment"))
+    return augment is not None and augment.mirror > 0
 
 
 def skeleton_side(xyz) -> str:
@@ -123,8 +125,9 @@ class Predictor:
             self._faces = np.asarray(faces.cpu() if isinstance(faces, torch.Tensor) else faces)
         return self._faces if self._faces.max() < num_verts else None
 
-    def crop(self, image: np.ndarray, box=None, left: bool = False, K=None) -> dict:
-        """The model input for one image: crop uint8 (S, S, 3), crop intrinsics, and the affine back."""
+    def crop(self, image: np.ndarray, box=None, left: bool | None = False, K=None) -> dict:
+        """The model input for one image: crop uint8 (S, S, 3), crop intrinsics, and the affine back. left: True
+        mirrors a left hand in; None says the side is not known (see _back_to_image)."""
         square = box_to_square(box, image.shape)
         crop, A = crop_image(image, square, self.size)
         if K is None:
@@ -134,7 +137,8 @@ class Predictor:
             K_crop = crop_K(np.asarray(K, np.float64), square, self.size)
         if left:
             crop, K_crop = mirror_image(crop), mirror_K(K_crop, self.size)
-        return {"image": crop, "K": np.asarray(K_crop, np.float32), "A_inv": invert_affine(A), "left": bool(left),
+        return {"image": crop, "K": np.asarray(K_crop, np.float32), "A_inv": invert_affine(A),
+                "left": None if left is None else bool(left),
                 "box": [float(v) for v in (box if box is not None else (0, 0, image.shape[1], image.shape[0]))]}
 
     @torch.no_grad()
@@ -142,7 +146,8 @@ class Predictor:
         """Predict every image (array HWC uint8 RGB or path; one or a list).
 
         boxes: None (whole image), one (x, y, w, h) for all, or one per image (None allowed);
-        left: bool or one per image, True for left hands; K: optional 3x3 intrinsics of the images.
+        left: bool or None, or one per image: True for left hands, False for right ones, None for not known (a
+        right hand, or the skeleton's side for a model that reads either hand); K: optional 3x3 intrinsics.
         Returns one dict per image: 'xyz' (21, 3) mm wrist-relative camera frame of the real (possibly
         left) hand, 'uv' (21, 2) px in the original image, 'verts' (V, 3) mm when the model has a
         mesh, 'box', 'side'.
@@ -154,11 +159,13 @@ class Predictor:
         n = len(images)
         boxes = _per_image(boxes, n, "boxes", _is_box)
         lefts = _per_image(left, n, "left", lambda v: isinstance(v, (bool, np.bool_)))
+        if any(v is not None and not isinstance(v, (bool, np.bool_)) for v in lefts):
+            raise ValueError(f"left: True, False or None per image, got {left!r}")
         Ks = _per_image(K, n, "K", lambda v: np.shape(v) == (3, 3))
         results = []
         for start in tqdm(range(0, n, self.batch_size), desc="predict", disable=n <= self.batch_size, unit="batch"):
             chunk = range(start, min(n, start + self.batch_size))
-            results += self.predict_crops([self.crop(read_image(images[i]), boxes[i], bool(lefts[i]), Ks[i])
+            results += self.predict_crops([self.crop(read_image(images[i]), boxes[i], lefts[i], Ks[i])
                                            for i in chunk])
         return results
 
@@ -200,22 +207,24 @@ class Predictor:
         with warnings.catch_warnings():  # the square around a hand at the border reaches past the image: expected
             warnings.simplefilter("ignore")
             poses = self.predict([pictures[i] for i, _ in flat], boxes=[detection.pose_box(h["box"]) for _, h in flat],
-                                 left=[h["side"] == "left" and not self.reads_side for _, h in flat],
+                                 left=[None if self.reads_side else h["side"] == "left" for _, h in flat],
                                  K=[Ks[i] for i, _ in flat]) if flat else []
         results: list[list[dict]] = [[] for _ in pictures]
         for (i, hand), pose in zip(flat, poses):
-            side = skeleton_side(pose["xyz"]) if self.reads_side else hand["side"]
-            results[i].append({**pose, **hand, "side": side})
+            results[i].append({**pose, **hand, "side": pose["side"] if self.reads_side else hand["side"]})
         return results
 
     def _back_to_image(self, crop: dict, pred: dict) -> dict:
-        """Undo the mirroring of left hands and the crop for one prediction."""
+        """Undo the mirroring of left hands and the crop for one prediction. A hand whose side is not known is a
+        right one, unless the model reads either hand (reads_side): then its skeleton names the side."""
         uv, xyz, verts = pred["uv"], pred["xyz"], pred.get("verts")
         if crop["left"]:
             uv, xyz = mirror_uv(uv, self.size), mirror_xyz(xyz)
             verts = None if verts is None else mirror_xyz(verts)
+        known = crop["left"] is not None or not self.reads_side
+        side = ("left" if crop["left"] else "right") if known else skeleton_side(xyz)
         result = {"xyz": xyz, "uv": apply_affine(uv.astype(np.float64), crop["A_inv"]).astype(np.float32),
-                  "box": crop["box"], "side": "left" if crop["left"] else "right"}
+                  "box": crop["box"], "side": side}
         if verts is not None:
             result["verts"] = verts
         return result

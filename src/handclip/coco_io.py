@@ -21,9 +21,9 @@ from handclip.data.io import MalformedDataError, load_json
 CATEGORY_HAND = 1
 
 
-def load_boxes(path, default_side: str = "right") -> dict[str, dict]:
+def load_boxes(path, default_side: str | None = "right") -> dict[str, dict]:
     """Base file name -> {'image_id', 'hands': [{'box', 'side', 'score'}]} for every image of a COCO file
-    (images without annotations get no hands). Sides default to `default_side`."""
+    (images without annotations get no hands). Sides default to `default_side` (None: not known)."""
     coco = load_json(path)
     hands = coco_hands(coco, path, default_side, keypoints=False)
     images: dict[str, dict] = {}

@@ -14,6 +14,8 @@ from handclip.api import read_image
 from handclip.errors import UserError
 from handclip.prefetch import ordered_map
 
+SAID = {"left": True, "right": False}  # a hand's side as Predictor.crop's `left`; no side (None): not known
+
 
 @dataclass
 class Item:
@@ -32,7 +34,7 @@ def _prepare(predictor, item: Item) -> Item:
     """Read the image and crop its hands (run in the worker thread); what stops it goes to item.error."""
     try:
         item.image = read_image(item.path)
-        item.crops = [predictor.crop(item.image, hand["box"], hand["side"] == "left") for hand in item.hands or []]
+        item.crops = [predictor.crop(item.image, hand["box"], SAID.get(hand["side"])) for hand in item.hands or []]
     except (UserError, OSError, ValueError) as err:
         item.image, item.crops, item.error = None, [], err
     return item

@@ -92,6 +92,14 @@ def mirror_K(K, width: int):
     return out
 
 
+def palm_normal(xyz) -> np.ndarray:
+    """(index MCP - wrist) x (little MCP - wrist) of 3D joints (..., 21, 3): out of a right hand's palm (out of a left
+    hand's back), not normalised."""
+    xyz = np.asarray(xyz, np.float64)
+    wrist = xyz[..., WRIST, :]
+    return np.cross(xyz[..., INDEX_MCP, :] - wrist, xyz[..., LITTLE_MCP, :] - wrist)
+
+
 def angles_off_palm_axis(joints, which) -> np.ndarray:
     """Angle (deg, (..., len(which))) at the wrist between each joint of `which` and the middle MCP: how far, say,
     the thumb stands off the palm's long axis. 3D joints (..., 21, 3) are first projected into the palm's plane
@@ -99,7 +107,7 @@ def angles_off_palm_axis(joints, which) -> np.ndarray:
     v = np.asarray(joints, np.float64)
     v = v - v[..., WRIST:WRIST + 1, :]
     if v.shape[-1] == 3:
-        normal = np.cross(v[..., INDEX_MCP, :], v[..., LITTLE_MCP, :])
+        normal = palm_normal(v)
         normal /= np.linalg.norm(normal, axis=-1, keepdims=True)
         v = v - (v * normal[..., None, :]).sum(-1, keepdims=True) * normal[..., None, :]
     axis, points = v[..., MIDDLE_MCP:MIDDLE_MCP + 1, :], v[..., list(which), :]

@@ -32,7 +32,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--batch-size", type=int, default=16)
 
 
-def _labelled_set(name: str, realdev: Path):
+def labelled_set(name: str, realdev: Path):
     """(label, [(image path, [labels {'box', 'side'}])]) of one COCO set folder."""
     from handclip.data.coco_hand import coco_hands
     from handclip.data.io import load_json, require_dir, require_file
@@ -53,10 +53,13 @@ def _labelled_set(name: str, realdev: Path):
     return folder.name, images
 
 
-def _posed(predictor, images: list, max_hands: int, min_score: float) -> list[list[dict]]:
-    """The detector's boxes and scores with each side read from the pose model's skeleton (Predictor.hands)."""
-    return [[{k: hand[k] for k in ("box", "score", "side")} for hand in hands]
-            for hands in predictor.hands(images, max_hands, min_score)]
+def _posed(predictor, max_hands: int, min_score: float, images: list, curve_hands: int, floor: float) -> list[list[dict]]:
+    """The detector's boxes for the curve, the hands kept at the operating point (max_hands, min_score: the only
+    ones whose side is judged) with their side read from the pose model's skeleton (Predictor.hands)."""
+    found = predictor.detector.detect(images, curve_hands, floor)
+    kept = predictor.hands(images, max_hands, min_score)
+    return [[{k: hand[k] for k in ("box", "score", "side")} for hand in hands] + dets[len(hands):]
+            for hands, dets in zip(kept, found)]
 
 
 def run(args: argparse.Namespace) -> int:
@@ -75,7 +78,7 @@ def run(args: argparse.Namespace) -> int:
         raise ValueError(f"--min-score must be in [0, 1] and --max-hands >= 1, got {min_score} and {args.max_hands}")
     preflight.out_folder(args.out)
     preflight.at_least(args.batch_size, 1, "--batch-size")
-    sets = [_labelled_set(name, args.realdev) for name in args.sets]
+    sets = [labelled_set(name, args.realdev) for name in args.sets]
     if args.pose:
         import handclip
 
@@ -84,7 +87,7 @@ def run(args: argparse.Namespace) -> int:
         if not predictor.reads_side:
             raise ValueError(f"--pose {args.pose}: the model was trained on right hands only and reads no side; give a "
                              "model trained with mirrored crops (augment.mirror)")
-        detect = partial(_posed, predictor)
+        detect = partial(_posed, predictor, args.max_hands, min_score)
     else:
         detect = detection.load_detector(args.detector, device=args.device, batch_size=args.batch_size).detect
     summaries, curves = {}, {}

@@ -138,7 +138,7 @@ def predict_images(predictor, files: list[Path], box, left: bool, out: Path, box
     from handclip.errors import UserError, one_line
     from handclip.prefetch import ordered_map
 
-    side = "left" if left else "right"
+    side = "left" if left else None  # not known: a right hand, unless the model names the side from its skeleton
     boxes_of = None if boxes is None else load_boxes(boxes, side)
     entries = {path: None if boxes_of is None else boxes_of.get(path.name) for path in files}
     absent = [path.name for path in files if boxes_of is not None and entries[path] is None]
@@ -222,7 +222,7 @@ def predict_video(predictor, path: Path, box, left: bool, out: Path, batch_size:
                 chunk.append(cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB))
             if not chunk:
                 break
-            results = predictor.predict(chunk, boxes=box, left=left)
+            results = predictor.predict(chunk, boxes=box, left=left or None)
             for rgb, result in zip(chunk, results):
                 if writer is None:
                     first, faces = (rgb, result), _faces(predictor, result)

@@ -70,7 +70,7 @@ def coco_hands(coco, path, default_side: str = "right", keypoints: bool = True) 
             require_keys(ann, ("bbox",) + (("keypoints",) if keypoints else ()), path, what)
             found = [(ann.get("hand_side", default_side), ann.get("keypoints"), ann["bbox"], what)]
         for side, kpts, bbox, where in found:
-            if side not in SIDES:
+            if side is not None and side not in SIDES:  # None: the side is not known (default_side=None)
                 raise MalformedDataError(f"{path}: {where} hand_side must be one of {SIDES}, got {side!r}")
             hand = {"image": images[ann["image_id"]], "side": side, "score": float(ann.get("score", 1.0)),
                     "bbox": check_shape(bbox, (4,), path, f"{where} bbox")}

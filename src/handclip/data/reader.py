@@ -3,7 +3,8 @@
 A reader implements `load_raw(i)` returning the dataset's own view of one hand: full image, K,
 xyz in mm in canonical joint order, side, valid, optional verts / mask / extra arrays. This class
 turns it into the common sample of handclip.data: left hands mirrored to right hands, cropped to
-`size` from the keypoints' box (or the whole image, or given boxes), with labels kept exact.
+`size` from the keypoints' box (or the whole image, or given boxes), with labels kept exact. Training
+augmentation may mirror a crop back into a left hand (Augment.mirror); 'side' stays the photographed side.
 
 Given boxes (crop='box', e.g. from a hand detector) are a JSON file or array of one [x, y, w, h]
 per sample in the original image's pixels, before any mirroring; the crop is the square of side

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from handclip.skeleton import INDEX_MCP, LITTLE_MCP, NUM_JOINTS, WRIST  # the palm triangle
+from handclip.skeleton import INDEX_MCP, LITTLE_MCP, NUM_JOINTS, WRIST, palm_normal  # the palm triangle
 
 BASES = [k for k in range(1, NUM_JOINTS) if k % 4 == 1]  # each digit's first joint: with the wrist, the palm
 TIPS = [k for k in range(1, NUM_JOINTS) if k % 4 == 0]
@@ -19,9 +19,7 @@ def palm_facing(xyz, left) -> np.ndarray:
     left (...) bool -> (...) bool. The palm's normal is (index MCP - wrist) x (little MCP - wrist) on a right hand
     and the opposite on a left one (its mirror image); it faces the camera when it points from the wrist to it."""
     xyz = np.asarray(xyz, np.float64)
-    wrist = xyz[..., WRIST, :]
-    normal = np.cross(xyz[..., INDEX_MCP, :] - wrist, xyz[..., LITTLE_MCP, :] - wrist)
-    towards = (normal * -wrist).sum(-1) > 0
+    towards = (palm_normal(xyz) * -xyz[..., WRIST, :]).sum(-1) > 0
     return towards != np.asarray(left, bool)
 
 
@@ -45,8 +43,7 @@ def curl_chirality(xyz) -> np.ndarray:
     skeleton and negative for a left one's (every rendered and hxp3d right hand is positive). The side of a 3D
     skeleton read with no image: `curl_chirality(xyz) < 0` is a left hand."""
     xyz = np.asarray(xyz, np.float64)
-    wrist = xyz[..., WRIST, :]
-    normal = np.cross(xyz[..., INDEX_MCP, :] - wrist, xyz[..., LITTLE_MCP, :] - wrist)
+    normal = palm_normal(xyz)
     normal /= np.linalg.norm(normal, axis=-1, keepdims=True) + 1e-12
     palm = np.concatenate([xyz[..., [WRIST], :], xyz[..., BASES, :]], axis=-2).mean(-2)
     return ((xyz[..., TIPS, :] - palm[..., None, :]) * normal[..., None, :]).sum((-1, -2))
