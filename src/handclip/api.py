@@ -202,6 +202,13 @@ class Predictor:
         pictures = [read_image(image) for image in images]
         found = self.detector.detect(pictures, detection.MAX_HANDS if max_hands is None else max_hands,
                                      detection.MIN_SCORE if min_score is None else min_score)
+        return self.pose_hands(pictures, found, K)
+
+    def pose_hands(self, pictures: list[np.ndarray], found: list[list[dict]], K=None) -> list[list[dict]]:
+        """hands() for detections already made: per picture (RGB array) its detected hands ({'box', 'side',
+        'score'}), each predicted from the square around its box."""
+        from handclip.detection import detector as detection
+
         Ks = _per_image(K, len(pictures), "K", lambda v: np.shape(v) == (3, 3))
         flat = [(i, hand) for i, image_hands in enumerate(found) for hand in image_hands]
         with warnings.catch_warnings():  # the square around a hand at the border reaches past the image: expected
@@ -211,7 +218,7 @@ class Predictor:
                                  K=[Ks[i] for i, _ in flat]) if flat else []
         results: list[list[dict]] = [[] for _ in pictures]
         for (i, hand), pose in zip(flat, poses):
-            results[i].append({**pose, **hand, "side": pose["side"] if self.reads_side else hand["side"]})
+            results[i].append({**pose, **hand, "side": pose["side"]})  # the side the pose was read with
         return results
 
     def _back_to_image(self, crop: dict, pred: dict) -> dict:

@@ -57,7 +57,7 @@ def _posed(predictor, max_hands: int, min_score: float, images: list, curve_hand
     """The detector's boxes for the curve, the hands kept at the operating point (max_hands, min_score: the only
     ones whose side is judged) with their side read from the pose model's skeleton (Predictor.hands)."""
     found = predictor.detector.detect(images, curve_hands, floor)
-    kept = predictor.hands(images, max_hands, min_score)
+    kept = predictor.pose_hands(images, [[d for d in dets[:max_hands] if d["score"] >= min_score] for dets in found])
     return [[{k: hand[k] for k in ("box", "score", "side")} for hand in hands] + dets[len(hands):]
             for hands, dets in zip(kept, found)]
 

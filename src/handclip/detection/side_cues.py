@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from handclip.skeleton import INDEX_MCP, LITTLE_MCP, NUM_JOINTS, WRIST, palm_normal  # the palm triangle
+from handclip.skeleton import INDEX_MCP, LITTLE_MCP, PARENTS, WRIST, palm_normal  # the palm triangle
 
-BASES = [k for k in range(1, NUM_JOINTS) if k % 4 == 1]  # each digit's first joint: with the wrist, the palm
-TIPS = [k for k in range(1, NUM_JOINTS) if k % 4 == 0]
+BASES = [k for k, parent in enumerate(PARENTS) if parent == WRIST]  # each digit's first joint: with the wrist, the palm
+TIPS = [k for k in range(len(PARENTS)) if k not in PARENTS]  # joints no bone leaves
 
 
 def palm_facing(xyz, left) -> np.ndarray:
