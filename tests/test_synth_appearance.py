@@ -205,6 +205,24 @@ def test_people_leave_the_rooms_colour_dominant():
     assert 0.05 < changed <= 0.4  # a person is drawn, within its share of the frame (35 % plus blur)
 
 
+def test_a_near_person_is_large_in_front_of_any_backdrop_and_leaves_half_of_it():
+    person = (np.array([200.0, 150.0, 120.0]), np.array([40.0, 80.0, 190.0]))
+    for context in ("background", "room"):
+        shares = []
+        for k in range(8):
+            bare = background("white", context, np.random.default_rng([k, 6]), (96, 96))
+            near = background("white", context, np.random.default_rng([k, 6]), (96, 96), person=person, near=True)
+            far = background("white", context, np.random.default_rng([k, 6]), (96, 96), person=person)
+            shares.append((np.abs(bare.astype(int) - near.astype(int)).sum(-1) > 30).mean())
+            if context == "background":  # a far person only ever stands in a room
+                assert (far == bare).all()
+        assert 0.15 < np.mean(shares) and max(shares) <= 0.55, (context, shares)  # half the frame at most
+    # a near person only where the domain allows it: never in the FreiHAND-like source domain
+    draws = {name: np.mean([sample_style(name, np.random.default_rng([k, 7]), 128).near for k in range(200)])
+             for name in ("source", "webcam", "texture")}
+    assert draws["source"] == 0 and 0.35 < draws["webcam"] < 0.65 and 0.05 < draws["texture"] < 0.3, draws
+
+
 def test_camera_effects():
     ramp = np.repeat(np.linspace(0, 255, 64).astype(np.uint8)[None, :, None], 3, 2)
     curved = tone(ramp, 0.4, 1.0)

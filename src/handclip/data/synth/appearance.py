@@ -157,11 +157,11 @@ def photograph(limbs: list[Limb], style: Style, K: np.ndarray, shape, rng: np.ra
     surface = kind[frags.face]
     colors = _mottle(colors, frags.pixel, surface == SKIN, (h, w), style.mottle, rng)
     person = None
-    if style.person:
+    if style.person or style.near:
         person = (to_srgb8(style.skin.back).astype(np.float32),
                   colour(style.sleeve, rng) if style.sleeve and not style.bracelet else shirt(rng))
     bg = backgrounds.background(style.words["color"], style.words["background"], rng, (h, w), style.texture,
-                                style.exposure, person)
+                                style.exposure, person, style.near)
     bg = effects.gaussian_blur(bg, style.camera.dof)
     if style.words["background"] == "background":
         covered = np.zeros(h * w, bool)

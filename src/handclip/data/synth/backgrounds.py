@@ -43,24 +43,28 @@ def falloff(rng: np.random.Generator, shape: tuple[int, int], strength: float) -
 
 
 def background(word: str, context: str, rng: np.random.Generator, shape, texture: float = 0.5,
-               gain=(1.0, 1.0, 1.0), person=None) -> np.ndarray:
+               gain=(1.0, 1.0, 1.0), person=None, near: bool = False) -> np.ndarray:
     """A uint8 (h, w, 3) image of colour word `word` in context 'background' or 'room'.
 
     `shape` is (h, w) or one size for a square; `texture` the chance of a strong material pattern on
     plain colours; `gain` (3,) scales the result per channel (scene exposure and light colour);
-    `person` (skin sRGB, shirt sRGB) puts a person into a room (people.py).
+    `person` (skin sRGB, shirt sRGB) puts a person into a room (people.py), or with `near` close in front of
+    any backdrop, drawn at full resolution.
     """
     check("color", word)
     check("background", context)
     h, w = (shape, shape) if np.isscalar(shape) else shape
     if context == "room":
         small = room(word, rng, ((h + 1) // 2, (w + 1) // 2), texture)
-        if person is not None:
+        if person is not None and not near:
             draw_person(small, rng, *person)
         img = cv2.resize(small, (w, h), interpolation=cv2.INTER_LINEAR)
     else:
         img = surface(word, rng, (h, w), texture)
         if word not in ("mountain", "lake"):
             img = shade(img, falloff(rng, (h, w), rng.uniform(0.1, 0.35)))
+    if person is not None and near:
+        img = img.astype(np.float32)
+        draw_person(img, rng, *person, near=True)
     img = cv2.multiply(img, tuple(float(g) for g in gain) + (0.0,))
     return np.clip(img, 0, 255, out=img).astype(np.uint8)

@@ -58,6 +58,7 @@ class Domain:
     sleeve: float  # chance of a sleeve (else a bare forearm), a fifth of them bracelets
     occluder: float  # chance of an object in front of the fingers
     person: float  # chance of a person in a room behind the hand
+    near: float  # chance of the hand's owner close behind it, head about the hand's size (people.py), any backdrop
     defocus: tuple[float, float]  # Gaussian sigma, px at 224
     dof: tuple[float, float]  # extra background blur, px at 224
     motion: float  # chance of motion blur
@@ -75,7 +76,7 @@ class Domain:
 _BASE = dict(
     hand_colors=_uniform(HAND_COLORS), colors=_uniform(COLOR_WORDS), room=0.5, texture=0.6, key=(0.4, 0.9),
     ambient=(0.08, 0.25), fill=(0.0, 0.4), spread_deg=70.0, tint=0.1, softness=(2.0, 12.0), exposure=(0.8, 1.1),
-    specular=(0.04, 0.15), sleeve=0.25, occluder=0.0, person=0.4, defocus=(0.0, 0.8), dof=(0.0, 2.0), motion=0.1,
+    specular=(0.04, 0.15), sleeve=0.25, occluder=0.0, person=0.4, near=0.15, defocus=(0.0, 0.8), dof=(0.0, 2.0), motion=0.1,
     read_noise=(0.5, 4.0), shot_noise=(0.0, 0.1), jpeg=(70, 95), white_balance=0.03, awb=(0.7, 1.0),
     vignette=(0.0, 0.25), soften=(0.75, 1.0), contrast=(0.0, 0.35), saturation=(0.8, 1.1),
 )
@@ -83,7 +84,7 @@ DOMAINS: dict[str, Domain] = {
     "source": Domain(**_BASE | dict(
         hand_colors=_uniform(LIGHT_SKIN), colors={"green": 0.7, "white": 0.1, "gray": 0.1, "beige": 0.1}, room=0.0,
         texture=0.0, key=(0.35, 0.6), ambient=(0.08, 0.16), fill=(0.2, 0.4), spread_deg=30.0, tint=0.03,
-        softness=(6.0, 14.0), exposure=(0.8, 1.0), specular=(0.04, 0.1), sleeve=0.0, person=0.0, defocus=(0.0, 0.4),
+        softness=(6.0, 14.0), exposure=(0.8, 1.0), specular=(0.04, 0.1), sleeve=0.0, person=0.0, near=0.0, defocus=(0.0, 0.4),
         dof=(0.0, 0.0), motion=0.0, read_noise=(0.5, 2.0), shot_noise=(0.0, 0.02), jpeg=(85, 95),
         white_balance=0.02, vignette=(0.0, 0.1), soften=(1.0, 1.0), contrast=(0.0, 0.15), saturation=(0.9, 1.0))),
     "texture": Domain(**_BASE),
@@ -101,11 +102,11 @@ DOMAINS: dict[str, Domain] = {
     "webcam": Domain(**_BASE | dict(
         colors=_uniform(COLOR_WORDS) | {"white": 3.0, "beige": 3.0, "gray": 2.0, "mountain": 0.5, "lake": 0.5},
         room=0.9, key=(0.25, 0.5), ambient=(0.08, 0.16), fill=(0.1, 0.4), spread_deg=60.0, softness=(8.0, 16.0),
-        exposure=(0.95, 1.35), sleeve=0.6, occluder=0.1, person=0.9, defocus=(0.0, 0.6), dof=(0.3, 1.5), motion=0.2,
+        exposure=(0.95, 1.35), sleeve=0.6, occluder=0.1, person=0.9, near=0.5, defocus=(0.0, 0.6), dof=(0.3, 1.5), motion=0.2,
         read_noise=(2.0, 6.0), shot_noise=(0.05, 0.4), jpeg=(45, 80), white_balance=0.15, awb=(0.4, 0.8),
         vignette=(0.15, 0.4),
         soften=(0.55, 0.9), contrast=(0.15, 0.45), saturation=(0.6, 0.85))),
-    "sleeve_clutter": Domain(**_BASE | dict(room=0.8, texture=0.8, sleeve=1.0, occluder=0.7, person=0.6)),
+    "sleeve_clutter": Domain(**_BASE | dict(room=0.8, texture=0.8, sleeve=1.0, occluder=0.7, person=0.6, near=0.3)),
 }
 WARM = np.array([1.0, 0.93, 0.82])  # tungsten light relative to daylight (webcam scenes)
 PLAIN_SKIN = 0.3  # share of hands drawn without the palm's colour and marks, whose palm or back only shape tells
@@ -126,6 +127,7 @@ class Style(NamedTuple):
     bracelet: bool  # the sleeve is a bracelet or watch band at the wrist
     occluder: bool
     person: bool  # a person in the room behind the hand
+    near: bool  # that person (or one in front of a backdrop) close behind the hand instead
     plain_skin: bool  # palm, nails, lines and creases in the back's colour: palm or back only from the hand's shape
     camera: Camera
 
@@ -201,7 +203,7 @@ def sample_style(name: str, rng: np.random.Generator, size: int, fixed: dict | N
         specular=u(d.specular), mottle=rng.uniform(0.02, 0.04), exposure=exposure * tint, texture=d.texture, sleeve=sleeve,
         bracelet=sleeve is not None and rng.random() < 0.2, occluder=bool(rng.random() < d.occluder),
         person=bool(words["background"] == "room" and rng.random() < d.person), camera=camera,
-        plain_skin=False,
+        plain_skin=False, near=bool(rng.random() < d.near),
     )
     if rng.random() < PLAIN_SKIN:
         style = style._replace(skin=plain(style.skin), plain_skin=True)
