@@ -83,6 +83,40 @@ def test_mirror_augmentation_turns_hands_into_the_other_side_with_exact_labels()
     assert 8 <= lefts <= 32
 
 
+def test_hand_tilt_turns_hands_upright():
+    from handclip.data.crop import hand_tilt
+
+    uv = np.zeros((21, 2))
+    for direction, tilt in (((0, -1), 0.0), ((1, 0), -90.0), ((-1, 0), 90.0), ((1, -1), -45.0)):
+        uv[9] = direction  # the middle MCP from a wrist at the origin (image y points down)
+        assert hand_tilt(uv) == pytest.approx(tilt)
+    uv[9] = (0, 1)  # upside down: a half turn either way
+    assert abs(hand_tilt(uv)) == pytest.approx(180.0)
+    uv[9] = np.nan
+    assert hand_tilt(uv) == 0.0
+
+
+def test_upright_augmentation_stands_the_hand_up_with_exact_labels():
+    import torch
+
+    from handclip.data.crop import hand_tilt
+
+    still = {"scale": [1.0, 1.0], "shift": 0.0, "rotation": 0.0, "brightness": 0.0, "contrast": 0.0, "saturation": 0.0}
+    plain, always = (RHD(FIXTURES / "rhd", size=96, augment=still | {"upright": u}) for u in (0.0, 1.0))
+    torch.manual_seed(0)
+    assert max(abs(hand_tilt(plain[i]["uv"])) for i in range(len(plain))) > 20  # the fixtures' hands lean
+    for i in range(len(always)):
+        s, p = always[i], plain[i]
+        assert abs(hand_tilt(s["uv"])) < 1e-3 and s["roll"] == pytest.approx(hand_tilt(p["uv"]), abs=1e-3)
+        np.testing.assert_allclose(project(s["xyz"], s["K"]), s["uv"], atol=1e-3)
+        np.testing.assert_allclose(bone_length(s["xyz"], (0, 9)), bone_length(p["xyz"], (0, 9)), rtol=1e-5)
+    aug = Augment(rotation=10.0, upright=0.5)
+    rng = np.random.default_rng(0)
+    rolls = np.array([aug.geometry((0.0, 0.0, 10.0), rng, tilt=120.0)[1] for _ in range(400)])
+    turned = np.abs(rolls - 120) <= 10
+    assert (turned | (np.abs(rolls) <= 10)).all() and 0.4 < turned.mean() < 0.6
+
+
 def test_augment_ranges_and_identity():
     aug = Augment(scale=(0.5, 2.0), shift=0.1, rotation=10.0)
     rng = np.random.default_rng(0)

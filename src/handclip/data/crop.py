@@ -14,6 +14,7 @@ import cv2
 import numpy as np
 
 from handclip.geometry import crop_affine, project
+from handclip.skeleton import MIDDLE_MCP, WRIST
 
 
 def roll_matrix(angle_deg: float) -> np.ndarray:
@@ -21,6 +22,15 @@ def roll_matrix(angle_deg: float) -> np.ndarray:
     a = np.deg2rad(angle_deg)
     c, s = np.cos(a), np.sin(a)
     return np.array([[c, -s, 0.0], [s, c, 0.0], [0.0, 0.0, 1.0]])
+
+
+def hand_tilt(uv) -> float:
+    """The roll (degrees, crop_transform's sense) that turns a hand's 2D joints (21, 2) upright: its wrist straight
+    below its middle-finger MCP on the image; 0 when either joint is unlabelled."""
+    v = np.asarray(uv, np.float64)[MIDDLE_MCP] - np.asarray(uv, np.float64)[WRIST]
+    if not np.isfinite(v).all() or not v.any():
+        return 0.0
+    return float((-90.0 - np.degrees(np.arctan2(v[1], v[0])) + 180.0) % 360.0 - 180.0)
 
 
 def crop_transform(box, out_size: int, angle_deg: float = 0.0) -> tuple[np.ndarray, np.ndarray]:

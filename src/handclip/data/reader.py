@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from handclip.data.crop import crop_hand, full_box
+from handclip.data.crop import crop_hand, full_box, hand_tilt
 from handclip.data.io import check_shape, load_json
 from handclip.data.transforms import Augment
 from handclip.geometry import apply_affine, project, square_box
@@ -102,6 +102,14 @@ class HandReader(torch.utils.data.Dataset):
             raise ValueError(f"{self.name}: crop='keypoints' needs labels; use crop='full' for unlabelled data")
         return square_box(project(raw["xyz"][labelled], raw["K"]), self.margin)
 
+    @staticmethod
+    def tilt(raw: dict) -> float:
+        """The roll that turns the view's hand upright (crop.hand_tilt), from its 3D labels or else its 2D ones."""
+        uv = project(raw["xyz"], raw["K"])
+        if raw.get("uv_label") is not None:
+            uv = np.where(np.isfinite(uv), uv, np.asarray(raw["uv_label"], np.float64))
+        return hand_tilt(uv)
+
     def __getitem__(self, index: int) -> dict:
         if not 0 <= index < len(self):
             raise IndexError(f"{self.name}: index {index} out of range [0, {len(self)})")
@@ -109,7 +117,7 @@ class HandReader(torch.utils.data.Dataset):
         box, angle, rng = self.crop_box(raw, index), 0.0, None
         if self.augment is not None:
             rng = np.random.default_rng(int(torch.randint(2**31 - 1, ()).item()))
-            box, angle = self.augment.geometry(box, rng)
+            box, angle = self.augment.geometry(box, rng, self.tilt(raw) if self.augment.upright > 0 else 0.0)
         c = crop_hand(raw["image"], raw["K"], raw["xyz"], box, self.size, angle, raw.get("verts"), raw.get("mask"))
         image = c["image"] if rng is None else self.augment.colour(c["image"], rng)
         uv = c["uv"]

@@ -26,6 +26,7 @@ class Augment:
     hue: float = 0.0  # max hue shift as a fraction of the colour circle
     gamma: tuple[float, float] | None = None  # tone curve 255 (x / 255) ** g, g log-uniform in the range
     mirror: float = 0.0  # probability of seeing the crop in a mirror: a right hand becomes a left one, labels follow
+    upright: float = 0.0  # probability of first turning the hand upright (wrist below its middle MCP) before the roll
 
     @classmethod
     def from_config(cls, cfg) -> "Augment | None":
@@ -43,13 +44,18 @@ class Augment:
                 kw[key] = tuple(kw[key])
         return cls(**kw)
 
-    def geometry(self, box, rng: np.random.Generator) -> tuple[tuple[float, float, float], float]:
-        """A randomly scaled and shifted box (cx, cy, side) and a roll angle in degrees."""
+    def geometry(self, box, rng: np.random.Generator, tilt: float = 0.0) -> tuple[tuple[float, float, float], float]:
+        """A randomly scaled and shifted box (cx, cy, side) and a roll angle in degrees. `tilt` is the hand's own
+        roll (crop.hand_tilt): with probability `upright` the roll undoes it first, so the hand stands upright,
+        as people hold hands up to a camera (renders turn every way; real photos mostly within 35 deg)."""
         cx, cy, side = box
         side = side * rng.uniform(*self.scale)
         cx += rng.uniform(-self.shift, self.shift) * side
         cy += rng.uniform(-self.shift, self.shift) * side
-        return (cx, cy, side), float(rng.uniform(-self.rotation, self.rotation))
+        roll = float(rng.uniform(-self.rotation, self.rotation))
+        if self.upright > 0 and rng.random() < self.upright:
+            roll += tilt
+        return (cx, cy, side), roll
 
     def colour(self, image: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         """Gamma (optional), brightness, contrast, saturation and hue jitter of a uint8 RGB image."""
