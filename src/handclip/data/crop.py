@@ -27,7 +27,8 @@ def roll_matrix(angle_deg: float) -> np.ndarray:
 def hand_tilt(uv) -> float:
     """The roll (degrees, crop_transform's sense) that turns a hand's 2D joints (21, 2) upright: its wrist straight
     below its middle-finger MCP on the image; 0 when either joint is unlabelled."""
-    v = np.asarray(uv, np.float64)[MIDDLE_MCP] - np.asarray(uv, np.float64)[WRIST]
+    uv = np.asarray(uv, np.float64)
+    v = uv[MIDDLE_MCP] - uv[WRIST]
     if not np.isfinite(v).all() or not v.any():
         return 0.0
     return float((-90.0 - np.degrees(np.arctan2(v[1], v[0])) + 180.0) % 360.0 - 180.0)
