@@ -14,6 +14,7 @@ MediaPipe's 41 images/s (4.8 s, 211 MB) and the former 5.4 images/s are the issu
 
     python benchmarks/bench_predict.py --out benchmarks/results/predict.json
     python benchmarks/bench_predict.py --config dg_clip/cpu --out benchmarks/results/predict_dg_clip_cpu.json
+    python benchmarks/bench_predict.py --upright-look --out benchmarks/results/predict_upright_look.json
 """
 
 from __future__ import annotations
@@ -149,6 +150,7 @@ def main() -> int:
                         "dg_clip/cpu model with random weights)")
     parser.add_argument("--config", help="instead of --checkpoint: this config's model with random weights (dg_clip/cpu)")
     parser.add_argument("--batch-size", type=int, help="passed on to predict (default: predict's own)")
+    parser.add_argument("--upright-look", action="store_true", help="passed on to predict: the second, upright look")
     parser.add_argument("--repeats", type=int, default=1, help="runs; the fastest by CPU time is reported")
     parser.add_argument("--out", type=Path)
     args = parser.parse_args()
@@ -170,13 +172,15 @@ def main() -> int:
         for k in range(args.repeats):
             out = Path(tmp) / f"out{k}"
             argv = [sys.executable, "-m", "handclip.cli", "predict", str(folder), "--checkpoint", checkpoint,
-                    "--out", str(out)] + (["--batch-size", str(args.batch_size)] if args.batch_size else [])
+                    "--out", str(out)] + (["--batch-size", str(args.batch_size)] if args.batch_size else []) + \
+                   (["--upright-look"] if args.upright_look else [])
             runs.append(measure(argv, out, len(frames)))
         size = read_image(frames[0]).shape[:2]
     report = {
         "benchmark": "predict_folder",
         "command": "handclip predict DIR --checkpoint MODEL --out OUT"
-                   + (f" --batch-size {args.batch_size}" if args.batch_size else ""),
+                   + (f" --batch-size {args.batch_size}" if args.batch_size else "")
+                   + (" --upright-look" if args.upright_look else ""),
         "images": len(frames), "image_size_hw": list(size), "frames": str(args.images), "model": model,
         "machine": {"cpus": os.cpu_count(), "cpu": platform.processor() or platform.machine()},
         "target": "images_per_s >= MediaPipe's 41 on an idle machine (issue 13, item 0)",

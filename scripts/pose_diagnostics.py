@@ -159,8 +159,14 @@ def main() -> None:
                         "cues a mirror keeps, not from the thumb's side)")
     parser.add_argument("--chirality", action="store_true",
                         help="also the side read from the predicted skeleton of each crop as photographed")
+    parser.add_argument("--upright-look", action="store_true",
+                        help="read each hand turned upright as well and keep the surer look (handclip.refine)")
     args = parser.parse_args()
     method, config = load_model(args.checkpoint, map_location="cpu")
+    if args.upright_look:
+        from handclip.refine import UprightLook
+
+        method = UprightLook(method)
     method.eval()
     for label in args.sets:
         print(json.dumps(diagnose(method, entry_of(label, config, args.margin), side_confidence=args.side_confidence,

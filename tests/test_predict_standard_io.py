@@ -25,6 +25,7 @@ from handclip.viz.mesh_overlay import draw_mesh, weak_perspective
 
 PHOTOS = FIXTURES / "freihand" / "training" / "rgb"
 SCALE, SHIFT = 0.2, (32.0, 50.0)  # crop px per mm and crop px of the wrist for the template hand
+CONFIDENCE = torch.linspace(0.1, 0.9, 21)  # the template hand's per-joint confidence
 
 
 def template_hand() -> tuple[np.ndarray, np.ndarray]:
@@ -44,7 +45,8 @@ class TemplateHand(Method):
         xyz, verts = (torch.as_tensor(a, dtype=torch.float32) for a in template_hand())
         uv = xyz[:, :2] * SCALE + torch.tensor(SHIFT)
         b = len(batch["image"])
-        return {"xyz": xyz.expand(b, -1, -1), "uv": uv.expand(b, -1, -1), "verts": verts.expand(b, -1, -1)}
+        return {"xyz": xyz.expand(b, -1, -1), "uv": uv.expand(b, -1, -1), "verts": verts.expand(b, -1, -1),
+                "confidence": CONFIDENCE.expand(b, -1)}
 
 
 def boxes_file(path: Path) -> Path:
@@ -85,7 +87,9 @@ def test_boxes_in_coco_results_out_and_back_through_the_reader(tmp_path, capsys)
     for r, hand in zip(results, two):
         kp = np.array(r["keypoints"]).reshape(21, 3)
         np.testing.assert_allclose(kp[:, :2], hand["uv"], atol=0.006)
-        assert (kp[:, 2] == 1).all() and r["category_id"] == 1 and r["score"] == hand["score"]
+        np.testing.assert_allclose(kp[:, 2], CONFIDENCE.numpy(), atol=1e-4)  # each joint's score: its confidence
+        np.testing.assert_allclose(hand["confidence"], CONFIDENCE.numpy(), atol=1e-3)
+        assert r["category_id"] == 1 and r["score"] == hand["score"]
     # round trip: the results under `annotations` beside the boxes file's images read as a coco_hand set
     round_trip = tmp_path / "round_trip.json"
     round_trip.write_text(json.dumps({"images": json.loads(boxes.read_text())["images"], "annotations": results}))

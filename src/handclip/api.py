@@ -102,11 +102,14 @@ class Predictor:
     """Runs a trained Method on full images: crop, mirror left hands, predict, map back."""
 
     def __init__(self, method, device: str | torch.device | None = None, batch_size: int = 16, detector=None,
-                 reads_side: bool = False):
+                 reads_side: bool = False, upright_look: bool = False):
         """detector: a handclip.detection.detector.HandDetector for hands(), or None. reads_side: the method reads
-        either hand as photographed (reads_either_hand), so hands() names each side from the predicted skeleton."""
+        either hand as photographed (reads_either_hand), so hands() names each side from the predicted skeleton.
+        upright_look: also read each hand turned upright and keep the surer look (handclip.refine.UprightLook)."""
+        from handclip.refine import UprightLook
+
         self.device = device if isinstance(device, torch.device) else preflight.device(device)
-        self.method = method.to(self.device).eval()
+        self.method = (UprightLook(method) if upright_look else method).to(self.device).eval()
         self.batch_size = batch_size
         self.size = int(method.input_size)
         self.detector = detector
@@ -150,7 +153,8 @@ class Predictor:
         right hand, or the skeleton's side for a model that reads either hand); K: optional 3x3 intrinsics.
         Returns one dict per image: 'xyz' (21, 3) mm wrist-relative camera frame of the real (possibly
         left) hand, 'uv' (21, 2) px in the original image, 'verts' (V, 3) mm when the model has a
-        mesh, 'box', 'side'.
+        mesh, 'confidence' (21,) in [0, 1] when the method gives one (CLIP-Hand3D: lixel peak probability;
+        DG-CLIP: heatmap peak), 'box', 'side'.
         """
         from tqdm import tqdm
 
@@ -183,7 +187,7 @@ class Predictor:
         missing = {"xyz", "uv"} - set(out)
         if missing:
             raise KeyError(f"{type(self.method).__name__}.predict returned no {sorted(missing)}")
-        out = {k: v.float().cpu().numpy() for k, v in out.items() if k in ("xyz", "uv", "verts")}
+        out = {k: v.float().cpu().numpy() for k, v in out.items() if k in ("xyz", "uv", "verts", "confidence")}
         return [self._back_to_image(c, {k: v[j] for k, v in out.items()}) for j, c in enumerate(crops)]
 
     def hands(self, images, max_hands: int | None = None, min_score: float | None = None, K=None) -> list[list[dict]]:
@@ -234,14 +238,17 @@ class Predictor:
                   "box": crop["box"], "side": side}
         if verts is not None:
             result["verts"] = verts
+        if "confidence" in pred:
+            result["confidence"] = pred["confidence"]
         return result
 
 
 def load(checkpoint=None, device: str | torch.device | None = None, batch_size: int = 16,
-         detector: str | Path | None = "auto") -> Predictor:
+         detector: str | Path | None = "auto", upright_look: bool = False) -> Predictor:
     """A Predictor for a checkpoint .pt, a packed .safetensors model or a shipped model's name (`handclip models`);
     None loads the default shipped model. The method is rebuilt from the config stored with the weights.
-    detector: a hand detector for Predictor.hands() (name or file); 'auto' the shipped one if any; None none."""
+    detector: a hand detector for Predictor.hands() (name or file); 'auto' the shipped one if any; None none.
+    upright_look: a second look at each hand turned upright (Predictor)."""
     from handclip.detection.detector import load_detector
     from handclip.zoo import default_detector, load_model
 
@@ -249,7 +256,8 @@ def load(checkpoint=None, device: str | torch.device | None = None, batch_size: 
         detector = default_detector()
     finder = None if detector is None else load_detector(detector, device=device, batch_size=batch_size)
     method, config = load_model(checkpoint)
-    return Predictor(method, device=device, batch_size=batch_size, detector=finder, reads_side=reads_either_hand(config))
+    return Predictor(method, device=device, batch_size=batch_size, detector=finder, reads_side=reads_either_hand(config),
+                     upright_look=upright_look)
 
 
 def to_json(result: dict, decimals: int = 3) -> dict:

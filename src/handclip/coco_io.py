@@ -4,9 +4,8 @@ Boxes: a COCO file (images[] with file_name, annotations[] with image_id and bbo
 hand_side and score; COCO-WholeBody's lefthand_box / righthand_box also work), matched to input images
 by base file name. Results: COCO keypoint results, one per hand: image_id, category_id, keypoints
 [u, v, score] x 21 in image pixels, score, bbox, plus hand_side. Put under `annotations` beside the boxes
-file's `images`, they form a file the coco_hand reader reads. handclip's methods give no per-joint
-confidence yet: every joint's score is 1 and a hand's score is its box's (1 without a boxes file).
-"""
+file's `images`, they form a file the coco_hand reader reads. A joint's score is the method's confidence in it
+(1 for a method that gives none); a hand's score is its box's (1 without a boxes file)."""
 
 from __future__ import annotations
 
@@ -42,9 +41,10 @@ def load_boxes(path, default_side: str | None = "right") -> dict[str, dict]:
 
 
 def keypoint_result(image_id, result: dict, score: float = 1.0) -> dict:
-    """One COCO keypoint result from a Predictor result (uv in image px, box, side)."""
+    """One COCO keypoint result from a Predictor result (uv in image px, box, side, optional confidence)."""
     uv = np.asarray(result["uv"], np.float64)
-    keypoints = np.concatenate([np.round(uv, 2), np.ones((len(uv), 1))], 1)
+    scores = np.asarray(result.get("confidence", np.ones(len(uv))), np.float64).reshape(-1, 1)
+    keypoints = np.concatenate([np.round(uv, 2), np.round(scores, 4)], 1)
     return {"image_id": image_id, "category_id": CATEGORY_HAND, "keypoints": keypoints.ravel().tolist(),
             "score": float(score), "bbox": [round(float(v), 2) for v in result["box"]], "hand_side": result["side"]}
 

@@ -31,6 +31,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         "(default: the dataset's own, else the config's eval.protocol)")
     parser.add_argument("--out", help="output folder (default: RUN_DIR/eval next to the checkpoint's run; "
                         "eval/NAME for a packed model)")
+    parser.add_argument("--upright-look", action="store_true",
+                        help="also read every hand turned upright and keep the surer look, as predict --upright-look "
+                        "does (handclip.refine; twice the network time)")
     parser.add_argument("--batch-size", type=int, default=16)
     parser.add_argument("--device", choices=["cpu", "cuda"], help="default: cuda when present")
 
@@ -114,6 +117,10 @@ def run(args) -> int:
     except (CheckpointError, ConfigError) as err:
         print(f"handclip eval: {one_line(err)}", file=sys.stderr)
         return 1
+    if args.upright_look:
+        from handclip.refine import UprightLook
+
+        method = UprightLook(method)
     problem = _check_write_pred(args.write_pred, entries)
     if problem:
         print(f"handclip eval: {problem}", file=sys.stderr)
@@ -145,6 +152,7 @@ def run(args) -> int:
         paths = evaluator.write(out_dir / label, results)
         print(f"\n== {label} ==\n{evaluator.table(results)}\nwrote {paths['json']} and {paths['png']}")
         summary[label] = {"protocol": protocol, "num_samples": results["num_samples"], "metrics": results["metrics"]}
-    (out_dir / "summary.json").write_text(json.dumps({"checkpoint": str(args.checkpoint), "results": summary}, indent=2))
+    (out_dir / "summary.json").write_text(json.dumps({"checkpoint": str(args.checkpoint), "upright_look": args.upright_look,
+                                                      "results": summary}, indent=2))
     print(f"summary: {out_dir / 'summary.json'}")
     return 0

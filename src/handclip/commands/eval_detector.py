@@ -19,6 +19,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         "detector's name (default: the shipped one)")
     parser.add_argument("--pose", help="a pose model (name or file) that reads either hand as photographed: each "
                         "hand's side is then its skeleton's chirality, as predict gives it (default: the detector's)")
+    parser.add_argument("--upright-look", action="store_true",
+                        help="--pose: read each hand turned upright as well and keep the surer look (predict --upright-look)")
     parser.add_argument("--sets", nargs="+", default=["hxp3d", "lstm2d"], metavar="SET",
                         help="folders holding annotations.json (COCO boxes, optional hand_side) and the images it "
                         "names: a path, or a name under --realdev (default: hxp3d lstm2d)")
@@ -83,7 +85,7 @@ def run(args: argparse.Namespace) -> int:
         import handclip
 
         predictor = handclip.load(args.pose, device=args.device, batch_size=args.batch_size,
-                                  detector=args.detector or "auto")
+                                  detector=args.detector or "auto", upright_look=args.upright_look)
         if not predictor.reads_side:
             raise ValueError(f"--pose {args.pose}: the model was trained on right hands only and reads no side; give a "
                              "model trained with mirrored crops (augment.mirror)")
@@ -104,7 +106,8 @@ def run(args: argparse.Namespace) -> int:
         keep = np.unique(np.linspace(0, n - 1, min(n, CURVE_POINTS)).round().astype(int)) if n else []
         curves[label] = {"ap": curve["ap"], **{k: [curve[k][i] for i in keep] for k in ("score", "precision", "recall")}}
     args.out.mkdir(parents=True, exist_ok=True)
-    summary = {"detector": str(args.detector or default_detector()), "side_from": args.pose or "detector", "iou_hit": 0.5,
+    summary = {"detector": str(args.detector or default_detector()), "side_from": args.pose or "detector",
+               "upright_look": bool(args.pose and args.upright_look), "iou_hit": 0.5,
                "max_hands": args.max_hands, "sets": summaries, "curves": curves}
     (args.out / "summary.json").write_text(json.dumps(summary, indent=1) + "\n")
     png = plot_precision_recall(curves, summaries, args.out / "precision_recall.png")

@@ -39,6 +39,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         "shipped name, a .pt or .safetensors; default: the shipped one, else the whole image is one "
                         "hand; a pose model trained on both hands, as the default, names the side from its skeleton "
                         "instead); none: the whole image")
+    parser.add_argument("--upright-look", action=argparse.BooleanOptionalAction, default=False,
+                        help="also read every hand turned upright (wrist below the middle knuckle, from the first "
+                        "skeleton) and keep the look the model is surer of: better on tilted hands, twice the pose "
+                        "network's time (handclip.refine)")
     parser.add_argument("--max-hands", type=int, default=2, help="detector: at most this many hands per image (2)")
     parser.add_argument("--min-score", type=float, default=0.3, help="detector: keep hands scoring at least this (0.3)")
     parser.add_argument("--out", type=Path, default=Path("predictions"), help="output folder (default: predictions)")
@@ -311,7 +315,8 @@ def run(args: argparse.Namespace) -> int:
         raise UserError(f"{args.out}: holds outputs of an earlier run for these inputs ({len(held)}, e.g. "
                         f"{held[0].name}); pass --overwrite to replace them or choose another --out")
     finder = None if args.box or args.boxes or video or args.detector == "none" else args.detector or "auto"
-    predictor = handclip.load(args.checkpoint, device=args.device, batch_size=args.batch_size, detector=finder)
+    predictor = handclip.load(args.checkpoint, device=args.device, batch_size=args.batch_size, detector=finder,
+                              upright_look=args.upright_look)
     if predictor.detector is not None and args.left:
         print("handclip predict: --left goes with --box (or --detector none, the whole image); the detector finds "
               "each hand's side", file=sys.stderr)

@@ -314,13 +314,16 @@ class ClipHand3D(Method):
     # ---- inference -----------------------------------------------------------------------------
     @torch.no_grad()
     def predict(self, batch: dict) -> dict[str, torch.Tensor]:
-        """Wrist-relative 'xyz' and 'verts' in mm, 'uv' crop pixels (see the module docstring for the depth)."""
+        """Wrist-relative 'xyz' and 'verts' in mm, 'uv' crop pixels (see the module docstring for the depth) and
+        each joint's 'confidence' (B, 21): the peak probability of its u and v lixel distributions, averaged."""
         image, K, _, s = self.prepare_batch(batch)
         out = self(image)
         uvd = self.codec.decode(out["uvd"])
         xyz = uvd_to_xyz(uvd, K, root_depth_from_bones(uvd, K, self.ref_lengths))
         uv = (uvd[..., :2] + 0.5) / s - 0.5  # back to the batch's crop pixels
-        return {"xyz": xyz - xyz[:, :1], "uv": uv, "verts": out["verts"] * self.codec.depth_range}
+        confidence = (out["px"].softmax(-1).amax(-1) + out["py"].softmax(-1).amax(-1)) / 2
+        return {"xyz": xyz - xyz[:, :1], "uv": uv, "verts": out["verts"] * self.codec.depth_range,
+                "confidence": confidence}
 
     def inference_model(self) -> nn.Module:
         """Image -> (uvd bins, normalised vertices); decode with self.codec as in predict()."""

@@ -165,10 +165,11 @@ class DGCLIP(Method):
 
     @torch.no_grad()
     def predict(self, batch: dict) -> dict[str, torch.Tensor]:
-        """Branch1 + PosePrior: wrist-relative xyz (mm, scaled by the training bone length) and uv."""
+        """Branch1 + PosePrior: wrist-relative xyz (mm, scaled by the training bone length), uv and each joint's
+        heatmap-peak confidence."""
         size = batch["image"].shape[1]
-        xyz, uv = self.hpe(images_to_float(batch["image"], self.input_size))
-        return {"xyz": xyz, "uv": rescale_uv(uv, self.input_size, size)}
+        out = self.hpe.read(images_to_float(batch["image"], self.input_size))
+        return {**out, "uv": rescale_uv(out["uv"], self.input_size, size)}
 
     def inference_model(self) -> nn.Module:
         """f^HPE alone: no Branch2, no CLIP."""

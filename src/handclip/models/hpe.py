@@ -37,7 +37,14 @@ class HandPoseEstimator(nn.Module):
         return {"heatmaps": heatmaps, "feat11": feat11, "xyz_c": xyz_c, "R": R,
                 "xyz_n": PosePrior.compose(xyz_c, R)}
 
-    def forward(self, image: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    def read(self, image: torch.Tensor) -> dict[str, torch.Tensor]:
+        """'xyz' (mm), 'uv' (crop pixels) and each joint's 'confidence': the peak of its last-stage heatmap (the
+        target Gaussian's peak is 1; linear heads can overshoot, so clamped to [0, 1])."""
         out = self.run(image)
-        uv = heatmap2d.decode(out["heatmaps"][-1], STRIDE)
-        return out["xyz_n"] * self.bone_mm, uv
+        heatmaps = out["heatmaps"][-1]
+        return {"xyz": out["xyz_n"] * self.bone_mm, "uv": heatmap2d.decode(heatmaps, STRIDE),
+                "confidence": heatmaps.flatten(2).amax(-1).clamp(0, 1)}
+
+    def forward(self, image: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        out = self.read(image)
+        return out["xyz"], out["uv"]
