@@ -86,7 +86,8 @@ def photographed(method, batch: dict) -> tuple[np.ndarray, np.ndarray, np.ndarra
     size = batch["image"].shape[2]
     K = batch["K"].clone()
     K[left] = mirror_K(K[left], size)
-    out = method.predict(batch | {"image": torch.where(flip, batch["image"].flip(2), batch["image"]), "K": K})
+    out = method.predict(batch | {"image": torch.where(flip, batch["image"].flip(2), batch["image"]), "K": K,
+                                  "right_hand": np.zeros(len(left), bool)})  # the side is what is read here
     uv = out["uv"].numpy()
     uv[left] = mirror_uv(uv[left], size)
     return left, curl_chirality(out["xyz"].numpy()) < 0, uv
@@ -166,7 +167,7 @@ def main() -> None:
     if args.upright_look:
         from handclip.refine import UprightLook
 
-        method = UprightLook(method)
+        method = UprightLook(method, right_hands=True)  # the readers mirror left hands in
     method.eval()
     for label in args.sets:
         print(json.dumps(diagnose(method, entry_of(label, config, args.margin), side_confidence=args.side_confidence,

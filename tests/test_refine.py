@@ -11,9 +11,10 @@ import torch
 
 import handclip
 from handclip.data.crop import hand_tilt
+from handclip.detection.side_cues import curl_chirality
 from handclip.geometry import project
 from handclip.refine import UprightLook, turn_back, turn_crop
-from handclip.skeleton import MIDDLE_MCP, WRIST
+from handclip.skeleton import MIDDLE_MCP, WRIST, mirror_xyz
 
 REALDEV = Path(__file__).resolve().parents[2] / "shared" / "realdev"
 
@@ -49,36 +50,64 @@ def test_a_hand_pointing_sideways_is_turned_upright():
 
 class _Stub(torch.nn.Module):
     """Answers the same crop-pixel skeleton for every image; the first call and the second each with their own
-    confidence (None: no confidence at all)."""
+    confidence (None: no confidence at all) and 3D joints (default: a right hand's)."""
 
     input_size = 64
 
-    def __init__(self, confidences):
+    def __init__(self, confidences, xyzs=(None, None)):
         super().__init__()
-        self.confidences, self.calls = list(confidences), 0
+        self.confidences, self.xyzs, self.calls = list(confidences), list(xyzs), 0
         self.uv = torch.tensor(np.r_[[[20.0, 30.0]], np.full((20, 2), 32.0)], dtype=torch.float32)
         self.uv[MIDDLE_MCP] = torch.tensor([40.0, 30.0])
 
     def predict(self, batch):
         n = batch["image"].shape[0]
-        conf = self.confidences[self.calls]
+        conf, xyz = self.confidences[self.calls], self.xyzs[self.calls]
         self.calls += 1
-        out = {"uv": self.uv.expand(n, -1, -1).clone(), "xyz": torch.ones(n, 21, 3)}
+        xyz = RIGHT_HAND if xyz is None else xyz
+        out = {"uv": self.uv.expand(n, -1, -1).clone(), "xyz": torch.as_tensor(xyz, dtype=torch.float32).expand(n, -1, -1)}
         if conf is not None:
             out["confidence"] = torch.full((n, 21), conf)
         return out
 
 
+def _right_hand() -> np.ndarray:
+    """A rendered right hand's wrist-relative joints (curl_chirality > 0)."""
+    from handclip.data.synth.scene import render_sample
+
+    xyz = render_sample("source", np.random.default_rng(3), size=64)["xyz"].astype(np.float64)
+    return xyz - xyz[:1]
+
+
+RIGHT_HAND = _right_hand()
+
+
+def _batch(right_hand=None):
+    batch = {"image": torch.zeros(2, 64, 64, 3, dtype=torch.uint8), "K": torch.eye(3).expand(2, 3, 3)}
+    return batch if right_hand is None else {**batch, "right_hand": np.array(right_hand)}
+
+
 @pytest.mark.parametrize("confidences, upright", [((0.2, 0.8), True), ((0.8, 0.2), False), ((None, None), True)])
 def test_each_hand_keeps_the_surer_look(confidences, upright):
-    batch = {"image": torch.zeros(2, 64, 64, 3, dtype=torch.uint8), "K": torch.eye(3).expand(2, 3, 3)}
     stub = _Stub(confidences)
-    out = UprightLook(stub).predict(batch)
+    out = UprightLook(stub).predict(_batch())
     assert stub.calls == 2 and out["upright"].tolist() == [upright] * 2
     turn = turn_crop(np.zeros((64, 64, 3), np.uint8), np.eye(3), hand_tilt(stub.uv.numpy()))
     expected = turn_back({"uv": stub.uv.double().numpy()}, turn)["uv"] if upright else stub.uv.numpy()
     np.testing.assert_allclose(out["uv"][0].numpy(), expected, atol=1e-4)
     assert not np.allclose(turn_back({"uv": stub.uv.double().numpy()}, turn)["uv"], stub.uv.numpy(), atol=1.0)
+
+
+def test_a_known_right_hand_keeps_its_only_right_handed_look():
+    """The surer look reads a left hand: kept where the side is not known, passed over for the other where the crop
+    is known to show a right hand (per crop from the batch, or for every crop)."""
+    assert curl_chirality(RIGHT_HAND) > 0 > curl_chirality(mirror_xyz(RIGHT_HAND))
+    looks = dict(confidences=(0.8, 0.2), xyzs=(mirror_xyz(RIGHT_HAND), RIGHT_HAND))
+    assert UprightLook(_Stub(**looks)).predict(_batch())["upright"].tolist() == [False, False]
+    assert UprightLook(_Stub(**looks)).predict(_batch([True, False]))["upright"].tolist() == [True, False]
+    assert UprightLook(_Stub(**looks), right_hands=True).predict(_batch())["upright"].tolist() == [True, True]
+    both_left = dict(confidences=(0.8, 0.2), xyzs=(mirror_xyz(RIGHT_HAND),) * 2)  # no right-handed look: the surer
+    assert UprightLook(_Stub(**both_left), right_hands=True).predict(_batch())["upright"].tolist() == [False, False]
 
 
 @pytest.fixture

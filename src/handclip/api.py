@@ -182,6 +182,8 @@ class Predictor:
         batch = {
             "image": torch.from_numpy(np.stack([c["image"] for c in crops])).to(self.device),
             "K": torch.from_numpy(np.stack([c["K"] for c in crops])).to(self.device),
+            # a crop shows a right hand where its side was given (left ones mirrored in) or the model reads no side
+            "right_hand": np.array([c["left"] is not None or not self.reads_side for c in crops]),
         }
         out = self.method.predict(batch)
         missing = {"xyz", "uv"} - set(out)

@@ -4,7 +4,10 @@ The pose models are trained on crops mostly turned upright; a hand photographed 
 prediction gives the hand's tilt, so the same crop is turned upright about its centre and predicted anew, the
 answer turned back (the rotated region of interest MediaPipe Hands derives from its landmarks). Of the two looks
 each hand keeps the one the model is surer of (the higher mean joint confidence), since photos already upright
-can read worse turned by a few degrees; a method with no confidence keeps the upright look.
+can read worse turned by a few degrees; a method with no confidence keeps the upright look. Where the crop is known
+to show a right hand (its side was given and a left hand mirrored in), a look whose skeleton is right-handed
+(handclip.detection.side_cues.curl_chirality) wins over one that is not: a left-handed reading of a right hand has
+its thumb on the wrong edge or its depth turned over.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ import torch
 from torch import nn
 
 from handclip.data.crop import crop_transform, hand_tilt
+from handclip.detection.side_cues import curl_chirality
 
 _LOOK_KEYS = ("uv", "xyz", "verts", "confidence")  # what a look answers per hand; the rest is the first look's
 
@@ -43,11 +47,13 @@ def turn_back(pred: dict, turn: dict) -> dict:
 
 class UprightLook(nn.Module):
     """A pose method whose predict() also reads every hand turned upright (turn_crop by hand_tilt of its first
-    skeleton) and keeps, per hand, the look with the higher mean 'confidence'. Everything else is the method's."""
+    skeleton) and keeps, per hand, the look with the higher mean 'confidence', or the only right-handed look of a
+    crop known to show a right hand. right_hands: every crop does (the dataset readers mirror left hands in); a
+    batch's 'right_hand' (B,) bools say it per crop instead. Everything else is the method's."""
 
-    def __init__(self, method: nn.Module):
+    def __init__(self, method: nn.Module, right_hands: bool = False):
         super().__init__()
-        self.method = method
+        self.method, self.right_hands = method, bool(right_hands)
 
     def __getattr__(self, name):
         try:
@@ -58,22 +64,34 @@ class UprightLook(nn.Module):
     @torch.no_grad()
     def predict(self, batch: dict) -> dict[str, torch.Tensor]:
         """The method's predict() dict, each hand's 'uv' (batch crop pixels), 'xyz', 'verts' and 'confidence'
-        from its surer look."""
+        from its chosen look, and 'upright' (B,): whether that is the upright one."""
         first = self.method.predict(batch)
         keys = [k for k in _LOOK_KEYS if k in first]
         images, Ks = batch["image"].cpu().numpy(), batch["K"].double().cpu().numpy()
         uv = first["uv"].double().cpu().numpy()
         turns = [turn_crop(images[i], Ks[i], hand_tilt(uv[i])) for i in range(len(images))]
-        device = batch["image"].device
         second = self.method.predict({
-            "image": torch.from_numpy(np.stack([t["image"] for t in turns])).to(device),
-            "K": torch.from_numpy(np.stack([t["K"] for t in turns]).astype(np.float32)).to(device)})
+            "image": torch.from_numpy(np.stack([t["image"] for t in turns])).to(batch["image"].device),
+            "K": torch.from_numpy(np.stack([t["K"] for t in turns]).astype(np.float32)).to(batch["image"].device)})
         second = {k: second[k].double().cpu().numpy() for k in keys}
         back = [turn_back({k: second[k][i] for k in keys}, t) for i, t in enumerate(turns)]
         upright = {k: torch.from_numpy(np.stack([b[k] for b in back])).to(first[k]) for k in keys}
-        if "confidence" in keys:
-            take = upright["confidence"].mean(-1) > first["confidence"].mean(-1)
-        else:
-            take = torch.ones(len(images), dtype=torch.bool, device=first["uv"].device)
+        take = self._take_upright(first, upright, batch.get("right_hand", [self.right_hands] * len(images)))
         chosen = {k: torch.where(take.view(-1, *[1] * (first[k].ndim - 1)), upright[k], first[k]) for k in keys}
         return {**first, **chosen, "upright": take}
+
+    @staticmethod
+    def _take_upright(first: dict, upright: dict, right_hand) -> torch.Tensor:
+        """(B,) True where the upright look wins: the only right-handed one of a known right hand, else the surer
+        one (always, for a method with no confidence)."""
+        device = first["uv"].device
+        if "confidence" in first:
+            take = upright["confidence"].mean(-1) > first["confidence"].mean(-1)
+        else:
+            take = torch.ones(len(first["uv"]), dtype=torch.bool, device=device)
+        right = torch.as_tensor(np.asarray(right_hand, bool), device=device)
+        if right.any() and "xyz" in first:
+            turned_right, first_right = (torch.from_numpy(curl_chirality(look["xyz"].double().cpu().numpy()) > 0)
+                                         .to(device) for look in (upright, first))
+            take = torch.where(right & (turned_right != first_right), turned_right, take)
+        return take

@@ -120,7 +120,7 @@ def run(args) -> int:
     if args.upright_look:
         from handclip.refine import UprightLook
 
-        method = UprightLook(method)
+        method = UprightLook(method, right_hands=True)  # the readers mirror left hands in
     problem = _check_write_pred(args.write_pred, entries)
     if problem:
         print(f"handclip eval: {problem}", file=sys.stderr)
