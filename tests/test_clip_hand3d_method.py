@@ -303,3 +303,17 @@ def test_freeze_pose_trains_the_mesh_and_keeps_the_stage1_joints():
     with torch.no_grad():
         after = model(model.prepare_batch(batch)[0])
     assert torch.equal(after["uvd"], before["uvd"]) and not torch.equal(after["verts"], before["verts"])
+
+
+def test_lixel_term_is_weighted_into_the_joint_stage():
+    """method.lixel_weight adds the lixel distribution term (0 by default, as the paper), weighted like the joints."""
+    torch.manual_seed(0)
+    batch = template_batch(2)
+    plain = build("clip_hand3d", pretrain_joints=True, clip_loss=False, **TINY)
+    assert plain.training_step(batch)["loss_lixel"] == 0
+    model = build("clip_hand3d", pretrain_joints=True, clip_loss=False, lixel_weight=0.5, **TINY)
+    terms = model.training_step(batch)
+    assert terms["loss_lixel"] > 0
+    assert terms["loss"].item() == pytest.approx((terms["loss_joints"] + 0.5 * terms["loss_lixel"]).item(), rel=1e-5)
+    terms["loss"].backward()
+    assert model.lixel.conv_x[-1].weight.grad.abs().sum() > 0

@@ -316,3 +316,26 @@ def test_building_a_clip_hand3d_model_does_not_import_transformers():
             "assert 'transformers' not in sys.modules, 'transformers was imported'")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr[-500:]
+
+
+def test_lixel_distribution_loss_hand_computed():
+    """Zero where the distribution is the Gaussian itself; log(bins) - H(Gaussian) for a flat distribution; grows
+    as the distribution's peak moves off the joint; invalid joints count for nothing."""
+    from handclip.losses.clip_hand3d import lixel_distribution_loss
+
+    bins = torch.arange(32.0)
+    target = torch.tensor([[10.3, 20.0]])
+    gauss = torch.softmax(-0.5 * ((bins - target[..., None]) / 1.5) ** 2, -1)
+    assert lixel_distribution_loss(gauss.log(), target, 1.5).item() == pytest.approx(0.0, abs=1e-6)
+    entropy = -(gauss * gauss.log()).sum(-1).mean()
+    flat = torch.zeros(1, 2, 32)
+    assert lixel_distribution_loss(flat, target, 1.5).item() == pytest.approx(math.log(32) - entropy.item(), rel=1e-5)
+    shifted = [lixel_distribution_loss(-0.5 * ((bins - target[..., None] - s) / 1.5) ** 2, target, 1.5).item()
+               for s in (0.0, 1.0, 3.0)]
+    assert shifted[0] < shifted[1] < shifted[2]
+    # a shift of s bins between two Gaussians of std sigma: KL = s^2 / (2 sigma^2) (the bins are wide enough)
+    assert shifted[2] == pytest.approx(9 / (2 * 1.5 ** 2), rel=1e-3)
+    half = lixel_distribution_loss(torch.stack([gauss[0, 0].log(), flat[0, 1]])[None], target, 1.5,
+                                   valid=torch.tensor([[1.0, 0.0]]))
+    assert half.item() == pytest.approx(0.0, abs=1e-6)
+

@@ -215,3 +215,24 @@ def test_every_shipped_model_loads_and_predicts(monkeypatch):
         [result] = predictor.predict(IMAGE)
         assert result["xyz"].shape == (21, 3) and np.isfinite(result["xyz"]).all()
         assert result["uv"].shape == (21, 2) and np.isfinite(result["uv"]).all()
+
+
+def test_a_run_starts_from_a_shipped_model_by_name(tmp_path, zoo_dir):
+    """`method.init_weights` takes a packed model's name (a fresh clone continues from the zoo, not from runs/):
+    the weights arrive in float32 as packed; an unknown name says what to do."""
+    torch.manual_seed(0)
+    tiny = dict(input_size=32, backbone="tiny", deconv_width=32, widths=(32, 16, 16, 8), heads=2, text_width=16,
+                embed_dim=16, clip_loss=False)
+    stage1 = build("clip_hand3d", pretrain_joints=True, **tiny)
+    config = {"method": {"name": "clip_hand3d", "pretrain_joints": True, **tiny}}
+    ckpt = save_checkpoint({"model": stage1.state_dict(), "config": config}, tmp_path / "s1" / "last.pt")
+    zoo.pack(ckpt, "tiny-hand3d", tolerance=1.0)  # float16 accepted: the start is what was packed
+    assert zoo.list_models()[0]["dtype"] == "float16"
+    stage2 = build("clip_hand3d", init_weights="tiny-hand3d", **tiny)
+    stage2._load_initial_weights()
+    start = stage2.lixel.conv_z[-1].weight
+    assert start.dtype == torch.float32
+    assert torch.equal(start, stage1.lixel.conv_z[-1].weight.half().float())
+    assert not torch.equal(start, build("clip_hand3d", **tiny).lixel.conv_z[-1].weight)
+    with pytest.raises(FileNotFoundError, match="no-such-model.*handclip models"):
+        build("clip_hand3d", init_weights="no-such-model", **tiny)._load_initial_weights()

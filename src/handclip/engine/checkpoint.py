@@ -183,14 +183,36 @@ def load_weights(method, weights: dict, path: str | Path) -> None:
 
 
 def load_init_weights(method, path: str | Path, hint: str, select=None, map_location="cpu") -> None:
-    """A run's starting point, `method.init_weights`: load checkpoint `path`'s weights into `method` (through
+    """A run's starting point, `method.init_weights`: load the weights of checkpoint `path` (a packed .safetensors
+    model or a shipped model's name also do, so a fresh clone continues from the zoo) into `method` (through
     `select`, which may drop or adapt some first); a missing file raises FileNotFoundError saying how to make
     it (`hint`, e.g. which stage to train first)."""
+    from handclip.zoo.index import resolve
+    from handclip.zoo.weights import read_weights
+
     if not Path(path).is_file():
-        raise FileNotFoundError(f"method.init_weights {str(path)!r} does not exist: {hint} or set "
-                                "method.init_weights=null")
-    weights = load_checkpoint(path, map_location=map_location)["model"]
-    load_weights(method, select(weights) if select is not None else weights, path)
+        if not _is_shipped(str(path)):
+            raise FileNotFoundError(f"method.init_weights {str(path)!r} does not exist: {hint}, name a shipped "
+                                    "model (handclip models) or set method.init_weights=null")
+    file = resolve(path)
+    if file.suffix == ".safetensors":
+        weights = {k: v.float() if v.is_floating_point() else v for k, v in read_weights(file).items()}
+    else:
+        weights = load_checkpoint(file, map_location=map_location)["model"]
+    load_weights(method, select(weights) if select is not None else weights, file)
+
+
+def _is_shipped(name: str) -> bool:
+    """True when `name` is a shipped model's name rather than a file path."""
+    from handclip.zoo.index import ZooError, find, looks_like_path
+
+    if looks_like_path(name):
+        return False
+    try:
+        find(name)
+    except ZooError:
+        return False
+    return True
 
 
 def load_model_and_config(path: str | Path, map_location: str | torch.device = "cpu") -> tuple:

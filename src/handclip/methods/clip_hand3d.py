@@ -105,7 +105,7 @@ class ClipHand3D(Method):
                  mesh_attention_max_nodes: int | None = None, pretrain_joints: bool = False,
                  init_weights: str | None = None, clip_warmup_steps: int = 0, clip_detach_steps: int = 0,
                  normal_aug: bool | dict = False, rand_conv: bool | dict = False, freeze_pose: bool = False,
-                 seed: int = 0):
+                 lixel_weight: float = 0.0, lixel_sigma: float = 1.0, seed: int = 0):
         super().__init__()
         self.input_size = input_size
         self.codec = LixelCodec(input_size, bins_xy, bins_z, depth_range_mm)
@@ -128,6 +128,7 @@ class ClipHand3D(Method):
         lengths = np.linalg.norm(tmpl["joints"][children] - tmpl["joints"][parents], axis=-1) * self.ref_bone_mm / bone
         self.register_buffer("ref_lengths", torch.as_tensor(lengths, dtype=torch.float32), persistent=False)
         self.weights = tuple(float(w) for w in loss_weights)
+        self.lixel_weight, self.lixel_sigma = float(lixel_weight), float(lixel_sigma)  # ours: losses.lixel_distribution_loss
         self.augment = NormalAugment.from_config(normal_aug)  # DG-CLIP's photometric set, training batches only
         self.rand_conv = RandConv.from_config(rand_conv)  # random-convolution texture scrambling, training only
         self.freeze_pose = bool(freeze_pose)
@@ -224,9 +225,12 @@ class ClipHand3D(Method):
     def term_weights(self) -> dict[str, float]:
         """The weight of each loss term of Eq. 8 at this step (stage 1: the joint loss alone)."""
         w1, w2, w3, _ = self.weights
+        lixel = w1 * self.lixel_weight
         if self.pretrain_joints:
-            return {"joints": w1, "verts": 0.0, "normal": 0.0, "edge": 0.0, "c2d": 0.0, "c3d": 0.0, "clip": 0.0}
-        return {"joints": w1, "verts": w1, "normal": w2, "edge": w2, "c2d": w3, "c3d": w3, "clip": self.clip_weight()}
+            return {"joints": w1, "lixel": lixel, "verts": 0.0, "normal": 0.0, "edge": 0.0, "c2d": 0.0, "c3d": 0.0,
+                    "clip": 0.0}
+        return {"joints": w1, "lixel": lixel, "verts": w1, "normal": w2, "edge": w2, "c2d": w3, "c3d": w3,
+                "clip": self.clip_weight()}
 
     def loss_terms(self, batch: dict) -> dict[str, torch.Tensor]:
         """The unweighted terms of Eq. 8 (joints, verts, normal, edge, c2d, c3d, clip) with their graphs;
@@ -241,11 +245,13 @@ class ClipHand3D(Method):
         out = self.lixel(self.encoder(image)[4]) if self.pretrain_joints else self(image)
         xyz = batch["xyz"].float()
         d = xyz[..., 2:] - xyz[:, :1, 2:]
-        gt = self.codec.normalise(self.codec.encode(torch.cat([uv, d], -1)))
+        gt_bins = self.codec.encode(torch.cat([uv, d], -1))
+        gt = self.codec.normalise(gt_bins)
         valid = batch["valid"].float() if "valid" in batch else torch.ones_like(xyz[..., 0])
         per_joint = (self.codec.normalise(out["uvd"]) - gt).abs().sum(-1)
         terms = {"joints": (per_joint * valid).sum() / valid.sum().clamp_min(1)}
         zero = per_joint.new_zeros(())
+        terms["lixel"] = zero if self.lixel_weight <= 0 else self._lixel_term(out, gt_bins, valid)
         terms.update(verts=zero, normal=zero, edge=zero, c2d=zero, c3d=zero, clip=zero)
         if self.pretrain_joints:
             return terms
@@ -265,6 +271,11 @@ class ClipHand3D(Method):
                 pose = {k: out[k].detach() for k in ("px", "py", "pz")}
             terms["clip"] = losses.clip_loss(self.logits_matrices(batch, pose), self.contrastive_batch)
         return terms
+
+    def _lixel_term(self, out: dict, target: torch.Tensor, valid: torch.Tensor) -> torch.Tensor:
+        """The lixel distribution term (losses.lixel_distribution_loss), summed over the u, v and d axes."""
+        return sum(losses.lixel_distribution_loss(out[key], target[..., i], self.lixel_sigma, valid)
+                   for i, key in enumerate(("px", "py", "pz")))
 
     def clip_weight(self) -> float:
         """The CLIP term's weight now: w4 ramped linearly from 0 over the first `clip_warmup_steps` end-to-end steps."""
