@@ -5,7 +5,7 @@ with a not-yet-matched labelled hand, best score first) or a false box, and read
 lixel pose model (CLIP-Hand3D): its confidence is the mean peak probability of the u and v lixel distributions,
 the better of the crop and its mirror. Images without a labelled hand are left out. Prints the ROC AUC of that confidence (of the detector's score, and of
 their product) between hits and false boxes, and the precision and recall left after dropping boxes under a confidence that
-keeps 95 % of the hits.
+keeps 95 % of the hits (or under --threshold).
 
     python scripts/hand_check_probe.py --model clip_hand3d_cpu --sets lstm2d hxp3d
 """
@@ -44,7 +44,7 @@ def confidence(predictor, crops: list[np.ndarray]) -> np.ndarray:
     return torch.maximum(lixel_peak(method, image), lixel_peak(method, image.flip(-1))).numpy()
 
 
-def probe(predictor, images: list, min_score: float, max_hands: int) -> dict:
+def probe(predictor, images: list, min_score: float, max_hands: int, threshold: float | None = None) -> dict:
     """Hits and false boxes of one set with their detector scores and pose confidences."""
     hit, score, conf = [], [], []
     for path, labels in images:
@@ -65,13 +65,13 @@ def probe(predictor, images: list, min_score: float, max_hands: int) -> dict:
     if not hit:
         return {"hands": hands, "boxes": 0}
     hit, score, conf = np.array(hit), np.array(score), np.concatenate(conf)
-    cut = float(np.quantile(conf[hit], 0.05))
+    cut = float(np.quantile(conf[hit], 0.05)) if threshold is None else threshold
     kept = conf >= cut
     return {"hands": hands, "boxes": len(hit), "hits": int(hit.sum()), "false": int((~hit).sum()),
             "auc_confidence": auc(conf[hit], conf[~hit]), "auc_detector_score": auc(score[hit], score[~hit]),
             "auc_product": auc((score * conf)[hit], (score * conf)[~hit]),
             "precision": float(hit.mean()), "recall": float(hit.sum() / hands),
-            "confidence_cut_keeping_95pct_hits": cut,
+            "confidence_cut" if threshold is not None else "confidence_cut_keeping_95pct_hits": cut,
             "precision_after_cut": float(hit[kept].mean()), "recall_after_cut": float(hit[kept].sum() / hands),
             "false_boxes_dropped": float(1 - (kept & ~hit).sum() / max((~hit).sum(), 1))}
 
@@ -81,12 +81,15 @@ def main() -> None:
     parser.add_argument("--model", default=None, help="a lixel pose model (name or file; default: the default model)")
     parser.add_argument("--detector", default="auto", help="detector name or file (default: the shipped one)")
     parser.add_argument("--sets", nargs="+", default=["lstm2d", "hxp3d"])
+    parser.add_argument("--threshold", type=float, help="cut here (e.g. calibrated on renders by "
+                        "scripts/hand_check_calibrate.py) instead of where 95 %% of the hits stay")
     parser.add_argument("--realdev", type=Path, default=Path(os.environ.get("HANDCLIP_REALDEV", "../shared/realdev")))
     args = parser.parse_args()
     predictor = load(args.model, device="cpu", detector=args.detector)
     for name in args.sets:
         label, images = labelled_set(name, args.realdev)
-        print(json.dumps({"set": label, **probe(predictor, images, detection.MIN_SCORE, detection.MAX_HANDS)}), flush=True)
+        print(json.dumps({"set": label, **probe(predictor, images, detection.MIN_SCORE, detection.MAX_HANDS,
+                                                args.threshold)}), flush=True)
 
 
 if __name__ == "__main__":

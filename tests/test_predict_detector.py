@@ -121,6 +121,43 @@ def test_a_model_reading_either_hand_names_the_side_from_its_skeleton(files, mon
     assert not reads_either_hand({"data": {"train": {"augment": {"scale": [1, 1]}}}}) and not reads_either_hand({})
 
 
+class SureOf(FixedSkeleton):
+    """FixedSkeleton whose joint confidence is the crop's mean brightness: sure of bright crops only."""
+
+    def predict(self, batch: dict) -> dict:
+        out = super().predict(batch)
+        n = len(batch["image"])
+        return {**out, "confidence": (batch["image"].float().mean((1, 2, 3)) / 255).view(n, 1).expand(n, 21)}
+
+
+def test_the_hand_check_drops_boxes_the_pose_model_is_unsure_of(files, monkeypatch, tmp_path):
+    from handclip.api import Predictor
+    from handclip.data.synth.scene import pose_hand
+    from handclip.detection.detector import HandDetector, load_detector
+
+    photo = np.zeros((200, 200, 3), np.uint8)
+    photo[:, 100:] = 230  # the right half bright, the left dark
+    dark, bright = [10.0, 70.0, 40.0, 40.0], [140.0, 70.0, 40.0, 40.0]
+    monkeypatch.setattr(HandDetector, "detect", lambda self, images, max_hands, min_score:
+                        [[{"box": dark, "score": 0.9, "side": "right"}, {"box": bright, "score": 0.8, "side": "right"}]
+                         for _ in images])
+    finder = load_detector(files["detector"], device="cpu")
+    model = SureOf(pose_hand(np.random.default_rng(0)).joints)
+    assert [h["box"] for h in Predictor(model, device="cpu", detector=finder).hands(photo)[0]] == [dark, bright]
+    checked = Predictor(model, device="cpu", detector=finder, min_confidence=0.5)
+    [[hand]] = checked.hands(photo)
+    assert hand["box"] == bright and np.mean(hand["confidence"]) > 0.5
+    assert len(checked.hands(photo, min_confidence=0.0)[0]) == 2  # a call may switch it off
+    assert checked.hands(photo, min_confidence=0.99) == [[]]
+    # the shipped value travels with the zoo entry: files get none, a packed model its own
+    monkeypatch.setenv("HANDCLIP_ZOO", str(tmp_path / "zoo"))
+    zoo.pack(files["pose"], "checked", method="mean_pose", min_confidence=0.3)
+    zoo.pack(files["pose"], "unchecked", method="mean_pose")
+    assert zoo.hand_check("checked") == 0.3 and zoo.hand_check("unchecked") == 0.0 and zoo.hand_check(files["pose"]) == 0
+    assert handclip.load("checked", device="cpu", detector=None).min_confidence == 0.3
+    assert handclip.load("checked", device="cpu", detector=None, min_confidence=0).min_confidence == 0
+
+
 @pytest.mark.parametrize("make, expect", [
     (lambda root: root / "missing.pt", ["hand detector", "missing.pt", "not found"]),
     (lambda root: (root / "damaged.pt").write_bytes(b"\x80\x02garbage" * 20) and root / "damaged.pt",

@@ -102,10 +102,12 @@ class Predictor:
     """Runs a trained Method on full images: crop, mirror left hands, predict, map back."""
 
     def __init__(self, method, device: str | torch.device | None = None, batch_size: int = 16, detector=None,
-                 reads_side: bool = False, upright_look: bool = False):
+                 reads_side: bool = False, upright_look: bool = False, min_confidence: float = 0.0):
         """detector: a handclip.detection.detector.HandDetector for hands(), or None. reads_side: the method reads
         either hand as photographed (reads_either_hand), so hands() names each side from the predicted skeleton.
-        upright_look: also read each hand turned upright and keep the surer look (handclip.refine.UprightLook)."""
+        upright_look: also read each hand turned upright and keep the surer look (handclip.refine.UprightLook).
+        min_confidence: hands() drops a detected box whose pose has a lower mean joint confidence (the hand check:
+        a face or a sleeve gives the pose model no sure joint; 0 keeps every box)."""
         from handclip.refine import UprightLook
 
         self.device = device if isinstance(device, torch.device) else preflight.device(device)
@@ -114,6 +116,7 @@ class Predictor:
         self.size = int(method.input_size)
         self.detector = detector
         self.reads_side = bool(reads_side)
+        self.min_confidence = float(min_confidence)
         self._faces = None
 
     def faces(self, num_verts: int):
@@ -192,12 +195,14 @@ class Predictor:
         out = {k: v.float().cpu().numpy() for k, v in out.items() if k in ("xyz", "uv", "verts", "confidence")}
         return [self._back_to_image(c, {k: v[j] for k, v in out.items()}) for j, c in enumerate(crops)]
 
-    def hands(self, images, max_hands: int | None = None, min_score: float | None = None, K=None) -> list[list[dict]]:
+    def hands(self, images, max_hands: int | None = None, min_score: float | None = None, K=None,
+              min_confidence: float | None = None) -> list[list[dict]]:
         """Every hand of every image (array or path; one or a list): the detector's boxes and sides, each hand
         predicted as predict() does from the square crop around its box (pose_box). Per image a list, best
         score first and empty when no hand is found, of predict()'s dicts with the detected 'box', 'side' and
-        'score'. max_hands and min_score default to the detector's (2, 0.3). With reads_side, each crop is read
-        as photographed and 'side' is its skeleton's chirality."""
+        'score'. max_hands and min_score default to the detector's (2, 0.3), min_confidence to the Predictor's
+        (the hand check). With reads_side, each crop is read as photographed and 'side' is its skeleton's
+        chirality."""
         from handclip.detection import detector as detection
 
         if self.detector is None:
@@ -208,11 +213,13 @@ class Predictor:
         pictures = [read_image(image) for image in images]
         found = self.detector.detect(pictures, detection.MAX_HANDS if max_hands is None else max_hands,
                                      detection.MIN_SCORE if min_score is None else min_score)
-        return self.pose_hands(pictures, found, K)
+        return self.pose_hands(pictures, found, K, min_confidence)
 
-    def pose_hands(self, pictures: list[np.ndarray], found: list[list[dict]], K=None) -> list[list[dict]]:
+    def pose_hands(self, pictures: list[np.ndarray], found: list[list[dict]], K=None,
+                   min_confidence: float | None = None) -> list[list[dict]]:
         """hands() for detections already made: per picture (RGB array) its detected hands ({'box', 'side',
-        'score'}), each predicted from the square around its box."""
+        'score'}), each predicted from the square around its box; those whose pose's mean joint 'confidence' is
+        under min_confidence (default: the Predictor's) are dropped."""
         from handclip.detection import detector as detection
 
         Ks = _per_image(K, len(pictures), "K", lambda v: np.shape(v) == (3, 3))
@@ -222,8 +229,11 @@ class Predictor:
             poses = self.predict([pictures[i] for i, _ in flat], boxes=[detection.pose_box(h["box"]) for _, h in flat],
                                  left=[None if self.reads_side else h["side"] == "left" for _, h in flat],
                                  K=[Ks[i] for i, _ in flat]) if flat else []
+        floor = self.min_confidence if min_confidence is None else float(min_confidence)
         results: list[list[dict]] = [[] for _ in pictures]
         for (i, hand), pose in zip(flat, poses):
+            if floor > 0 and "confidence" in pose and float(np.mean(pose["confidence"])) < floor:
+                continue  # the hand check: the pose model is not sure this box holds a hand
             results[i].append({**pose, **hand, "side": pose["side"]})  # the side the pose was read with
         return results
 
@@ -246,20 +256,25 @@ class Predictor:
 
 
 def load(checkpoint=None, device: str | torch.device | None = None, batch_size: int = 16,
-         detector: str | Path | None = "auto", upright_look: bool = False) -> Predictor:
+         detector: str | Path | None = "auto", upright_look: bool = False,
+         min_confidence: float | str = "auto") -> Predictor:
     """A Predictor for a checkpoint .pt, a packed .safetensors model or a shipped model's name (`handclip models`);
     None loads the default shipped model. The method is rebuilt from the config stored with the weights.
     detector: a hand detector for Predictor.hands() (name or file); 'auto' the shipped one if any; None none.
-    upright_look: a second look at each hand turned upright (Predictor)."""
+    upright_look: a second look at each hand turned upright (Predictor). min_confidence: the hand check of
+    Predictor.hands(); 'auto' the shipped model's calibrated one (zoo entry `min_confidence`), 0 for files."""
     from handclip.detection.detector import load_detector
     from handclip.zoo import default_detector, load_model
 
     if detector == "auto":
         detector = default_detector()
     finder = None if detector is None else load_detector(detector, device=device, batch_size=batch_size)
+    from handclip.zoo import hand_check
+
     method, config = load_model(checkpoint)
+    floor = hand_check(checkpoint) if min_confidence == "auto" else float(min_confidence)
     return Predictor(method, device=device, batch_size=batch_size, detector=finder, reads_side=reads_either_hand(config),
-                     upright_look=upright_look)
+                     upright_look=upright_look, min_confidence=floor)
 
 
 def to_json(result: dict, decimals: int = 3) -> dict:

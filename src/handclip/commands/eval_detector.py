@@ -21,6 +21,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         "hand's side is then its skeleton's chirality, as predict gives it (default: the detector's)")
     parser.add_argument("--upright-look", action="store_true",
                         help="--pose: read each hand turned upright as well and keep the surer look (predict --upright-look)")
+    parser.add_argument("--min-confidence", type=float, default=None,
+                        help="--pose: the hand check, as predict's (default: the pose model's calibrated value, 0 for "
+                        "files); every box of the curve is then posed and the boxes it drops are left out")
     parser.add_argument("--sets", nargs="+", default=["hxp3d", "lstm2d"], metavar="SET",
                         help="folders holding annotations.json (COCO boxes, optional hand_side) and the images it "
                         "names: a path, or a name under --realdev (default: hxp3d lstm2d)")
@@ -57,8 +60,12 @@ def labelled_set(name: str, realdev: Path):
 
 def _posed(predictor, max_hands: int, min_score: float, images: list, curve_hands: int, floor: float) -> list[list[dict]]:
     """The detector's boxes for the curve, the hands kept at the operating point (max_hands, min_score: the only
-    ones whose side is judged) with their side read from the pose model's skeleton (Predictor.hands)."""
+    ones whose side is judged) with their side read from the pose model's skeleton (Predictor.hands). With a hand
+    check (the predictor's min_confidence) every box is posed and those it drops are gone from curve and all."""
     found = predictor.detector.detect(images, curve_hands, floor)
+    if predictor.min_confidence > 0:
+        return [[{k: hand[k] for k in ("box", "score", "side")} for hand in hands]
+                for hands in predictor.pose_hands(images, found)]
     kept = predictor.pose_hands(images, [[d for d in dets[:max_hands] if d["score"] >= min_score] for dets in found])
     return [[{k: hand[k] for k in ("box", "score", "side")} for hand in hands] + dets[len(hands):]
             for hands, dets in zip(kept, found)]
@@ -85,7 +92,8 @@ def run(args: argparse.Namespace) -> int:
         import handclip
 
         predictor = handclip.load(args.pose, device=args.device, batch_size=args.batch_size,
-                                  detector=args.detector or "auto", upright_look=args.upright_look)
+                                  detector=args.detector or "auto", upright_look=args.upright_look,
+                                  min_confidence="auto" if args.min_confidence is None else args.min_confidence)
         if not predictor.reads_side:
             raise ValueError(f"--pose {args.pose}: the model was trained on right hands only and reads no side; give a "
                              "model trained with mirrored crops (augment.mirror)")
@@ -107,7 +115,8 @@ def run(args: argparse.Namespace) -> int:
         curves[label] = {"ap": curve["ap"], **{k: [curve[k][i] for i in keep] for k in ("score", "precision", "recall")}}
     args.out.mkdir(parents=True, exist_ok=True)
     summary = {"detector": str(args.detector or default_detector()), "side_from": args.pose or "detector",
-               "upright_look": bool(args.pose and args.upright_look), "iou_hit": 0.5,
+               "upright_look": bool(args.pose and args.upright_look),
+               "min_confidence": predictor.min_confidence if args.pose else 0.0, "iou_hit": 0.5,
                "max_hands": args.max_hands, "sets": summaries, "curves": curves}
     (args.out / "summary.json").write_text(json.dumps(summary, indent=1) + "\n")
     png = plot_precision_recall(curves, summaries, args.out / "precision_recall.png")

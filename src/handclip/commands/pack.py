@@ -20,6 +20,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--default", action="store_true", help="make it the model handclip predict uses by default")
     parser.add_argument("--force", action="store_true", help="replace a model of that name (its card is kept)")
     parser.add_argument("--zoo", type=Path, help="zoo folder (default: $HANDCLIP_ZOO, else the package's models_zoo)")
+    parser.add_argument("--min-confidence", type=float, default=None,
+                        help="the pose model's hand check for predict on whole photos (mean joint confidence a "
+                        "detected box needs), calibrated on renders by scripts/hand_check_calibrate.py")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -30,7 +33,8 @@ def run(args: argparse.Namespace) -> int:
 
     try:
         entry = pack(args.checkpoint, args.name, method=args.method, zoo=args.zoo, card_template=args.card_template,
-                     metrics=args.metrics, default=args.default, force=args.force)
+                     metrics=args.metrics, default=args.default, force=args.force,
+                     min_confidence=args.min_confidence)
     except (CheckpointError, ConfigError) as err:
         print(f"handclip pack: {err}", file=sys.stderr)
         return 1

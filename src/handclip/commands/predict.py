@@ -45,6 +45,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         "network's time (handclip.refine)")
     parser.add_argument("--max-hands", type=int, default=2, help="detector: at most this many hands per image (2)")
     parser.add_argument("--min-score", type=float, default=0.3, help="detector: keep hands scoring at least this (0.3)")
+    parser.add_argument("--min-confidence", type=float, default=None,
+                        help="the hand check: drop a detected box whose pose has a lower mean joint confidence "
+                        "(default: the shipped model's calibrated value, 0 for files; 0 keeps every box)")
     parser.add_argument("--out", type=Path, default=Path("predictions"), help="output folder (default: predictions)")
     parser.add_argument("--overwrite", action="store_true",
                         help="replace outputs an earlier run left in --out for the same inputs (refused otherwise)")
@@ -264,6 +267,8 @@ def _check_outputs(args: argparse.Namespace, video: bool) -> str | None:
         return "--detector finds the hands of images without --box or --boxes; give one or the other"
     if args.max_hands < 1 or not 0.0 <= args.min_score <= 1.0:
         return f"--max-hands must be >= 1 and --min-score in [0, 1], got {args.max_hands} and {args.min_score}"
+    if args.min_confidence is not None and not 0.0 <= args.min_confidence <= 1.0:
+        return f"--min-confidence must be in [0, 1], got {args.min_confidence}"
     if args.save_mesh in ("ply", "glb") and importlib.util.find_spec("trimesh") is None:
         return f"--save-mesh {args.save_mesh} needs trimesh (pip install trimesh); --save-mesh obj needs nothing"
     return None
@@ -316,7 +321,8 @@ def run(args: argparse.Namespace) -> int:
                         f"{held[0].name}); pass --overwrite to replace them or choose another --out")
     finder = None if args.box or args.boxes or video or args.detector == "none" else args.detector or "auto"
     predictor = handclip.load(args.checkpoint, device=args.device, batch_size=args.batch_size, detector=finder,
-                              upright_look=args.upright_look)
+                              upright_look=args.upright_look,
+                              min_confidence="auto" if args.min_confidence is None else args.min_confidence)
     if predictor.detector is not None and args.left:
         print("handclip predict: --left goes with --box (or --detector none, the whole image); the detector finds "
               "each hand's side", file=sys.stderr)

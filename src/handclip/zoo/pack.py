@@ -35,14 +35,16 @@ def model_files(name: str) -> dict[str, str]:
 
 
 def pack(checkpoint, name: str, method: str | None = None, zoo=None, card_template=None, metrics=(),
-         default: bool = False, force: bool = False, tolerance: float = FP16_TOLERANCE) -> dict:
+         default: bool = False, force: bool = False, tolerance: float = FP16_TOLERANCE,
+         min_confidence: float | None = None) -> dict:
     """Convert a training checkpoint into zoo model `name`; returns its index entry.
 
     method: the expected method name (checked against the checkpoint's config). metrics: summary.json files of
     handclip eval. default: make it the model `handclip predict` uses without --checkpoint (the first pose model
     packed into a zoo without a default becomes it too; a hand detector never does: predict finds it by its
     method). force: replace an existing model of that name; its card, edited by hand, is kept (delete it to
-    get a fresh skeleton).
+    get a fresh skeleton). min_confidence: the pose model's hand check for Predictor.hands, calibrated on renders
+    (scripts/hand_check_calibrate.py); stored in the entry, none when not given.
     """
     if not NAME_PATTERN.match(name):
         raise ZooError(f"model name {name!r} must be lower-case letters, digits, '_' or '-'")
@@ -74,6 +76,7 @@ def pack(checkpoint, name: str, method: str | None = None, zoo=None, card_templa
         "bytes": len(data), "sha256": hashlib.sha256(data).hexdigest(), "fp16_max_abs_diff": diff,
         "source": {"checkpoint": str(checkpoint), "step": state.get("step"), "epoch": state.get("epoch")},
         "metrics": read_metrics(metrics),
+        **({"min_confidence": float(min_confidence)} if min_confidence else {}),
         "default": not detector and bool(default or not any(m.get("default") for m in others)),
     }
     card = folder / files["card"]

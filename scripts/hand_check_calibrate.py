@@ -1,0 +1,75 @@
+"""The hand check's threshold for a pose model, calibrated on held-out renders, never on the photos it is judged on.
+
+Renders full frames of the detector's domains from a seed no recipe trains on, runs the detector (min_score, max_hands
+as predict) and the pose model on every box as `handclip predict` does, and marks each box a hit (IoU >= 0.5 with a
+not-yet-matched rendered hand) or a false one. The threshold is the mean joint confidence that keeps `--keep` of the
+hits; it is printed as JSON with the confidence quantiles of hits and false boxes, ready for
+`handclip pack --min-confidence`.
+
+    python scripts/hand_check_calibrate.py --model runs/X/checkpoints/last.pt --keep 0.98
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+import numpy as np
+import torch
+
+import handclip
+from handclip.data import build_dataset
+from handclip.detection import detector as detection
+from handclip.detection.boxes import iou_matrix
+
+DOMAINS = {"texture": 0.3, "webcam": 0.25, "sleeve_clutter": 0.2, "harsh": 0.15, "lowlight": 0.1}  # detector/cpu's
+
+
+def hits_and_confidences(predictor, frames, batch_size: int = 16) -> tuple[np.ndarray, np.ndarray]:
+    """Per kept box over all frames: whether it is a hit, and its pose's mean joint confidence."""
+    hit, conf = [], []
+    for start in range(0, len(frames), batch_size):
+        chunk = [frames[i] for i in range(start, min(len(frames), start + batch_size))]
+        images = [sample["image"] for sample in chunk]
+        found = predictor.detector.detect(images, detection.MAX_HANDS, detection.MIN_SCORE)
+        posed = predictor.pose_hands(images, found, min_confidence=0.0)
+        for sample, hands in zip(chunk, posed):
+            truth = [box for box, valid in zip(sample["boxes"], sample["hand_valid"]) if valid]
+            taken = np.zeros(len(truth), bool)
+            for hand in hands:  # best score first
+                ious = iou_matrix([hand["box"]], truth)[0] if truth else np.zeros(0)
+                ious[taken] = -1
+                best = int(np.argmax(ious)) if truth else -1
+                hit.append(bool(truth) and ious[best] >= 0.5)
+                taken[best] |= hit[-1]
+                conf.append(float(np.mean(hand["confidence"])))
+    return np.array(hit, bool), np.array(conf)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--model", required=True, help="a lixel pose model (name or file) as predict loads it")
+    parser.add_argument("--detector", default="auto", help="detector name or file (default: the shipped one)")
+    parser.add_argument("--keep", type=float, default=0.98, help="share of the rendered hits the threshold keeps")
+    parser.add_argument("--n", type=int, default=400, help="held-out frames rendered (400)")
+    parser.add_argument("--seed", type=int, default=777, help="their seed (777: no recipe trains on it)")
+    parser.add_argument("--upright-look", action="store_true", help="calibrate the model read with the second look")
+    args = parser.parse_args()
+    torch.set_grad_enabled(False)
+    predictor = handclip.load(args.model, device="cpu", detector=args.detector, upright_look=args.upright_look,
+                              min_confidence=0.0)
+    frames = build_dataset("synth_full_cache", domains=DOMAINS, n=args.n, seed=args.seed)
+    hit, conf = hits_and_confidences(predictor, frames)
+    threshold = float(np.quantile(conf[hit], 1 - args.keep))
+    quantiles = (0.02, 0.05, 0.25, 0.5)
+    print(json.dumps({"model": args.model, "frames": args.n, "seed": args.seed, "boxes": len(hit),
+                      "hits": int(hit.sum()), "false": int((~hit).sum()), "keep": args.keep,
+                      "min_confidence": round(threshold, 4),
+                      "hit_confidence_quantiles": {q: round(float(np.quantile(conf[hit], q)), 4) for q in quantiles},
+                      "false_confidence_quantiles": {q: round(float(np.quantile(conf[~hit], q)), 4) for q in quantiles}
+                      if (~hit).any() else {},
+                      "false_dropped": float((conf[~hit] < threshold).mean()) if (~hit).any() else None}))
+
+
+if __name__ == "__main__":
+    main()
