@@ -20,9 +20,8 @@ import torch
 import handclip
 from handclip.data import build_dataset
 from handclip.detection import detector as detection
-from handclip.detection.boxes import iou_matrix
-
-DOMAINS = {"texture": 0.3, "webcam": 0.25, "sleeve_clutter": 0.2, "harsh": 0.15, "lowlight": 0.1}  # detector/cpu's
+from handclip.detection.evaluate import greedy_hits
+from handclip.engine.config import load_config
 
 
 def hits_and_confidences(predictor, frames, batch_size: int = 16) -> tuple[np.ndarray, np.ndarray]:
@@ -33,16 +32,10 @@ def hits_and_confidences(predictor, frames, batch_size: int = 16) -> tuple[np.nd
         images = [sample["image"] for sample in chunk]
         found = predictor.detector.detect(images, detection.MAX_HANDS, detection.MIN_SCORE)
         posed = predictor.pose_hands(images, found, min_confidence=0.0)
-        for sample, hands in zip(chunk, posed):
+        for sample, hands in zip(chunk, posed):  # hands best score first
             truth = [box for box, valid in zip(sample["boxes"], sample["hand_valid"]) if valid]
-            taken = np.zeros(len(truth), bool)
-            for hand in hands:  # best score first
-                ious = iou_matrix([hand["box"]], truth)[0] if truth else np.zeros(0)
-                ious[taken] = -1
-                best = int(np.argmax(ious)) if truth else -1
-                hit.append(bool(truth) and ious[best] >= 0.5)
-                taken[best] |= hit[-1]
-                conf.append(float(np.mean(hand["confidence"])))
+            hit += greedy_hits(truth, [hand["box"] for hand in hands])
+            conf += [float(np.mean(hand["confidence"])) for hand in hands]
     return np.array(hit, bool), np.array(conf)
 
 
@@ -58,7 +51,8 @@ def main() -> None:
     torch.set_grad_enabled(False)
     predictor = handclip.load(args.model, device="cpu", detector=args.detector, upright_look=args.upright_look,
                               min_confidence=0.0)
-    frames = build_dataset("synth_full_cache", domains=DOMAINS, n=args.n, seed=args.seed)
+    domains = load_config("detector/cpu")["data"]["train"]["domains"]  # the shipped detector's mixture
+    frames = build_dataset("synth_full_cache", domains=domains, n=args.n, seed=args.seed)
     hit, conf = hits_and_confidences(predictor, frames)
     threshold = float(np.quantile(conf[hit], 1 - args.keep))
     quantiles = (0.02, 0.05, 0.25, 0.5)

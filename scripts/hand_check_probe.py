@@ -24,7 +24,7 @@ from pose_diagnostics import lixel_peak  # scripts/ is on the path when a script
 from handclip.api import load, read_image
 from handclip.commands.eval_detector import labelled_set
 from handclip.detection import detector as detection
-from handclip.detection.boxes import iou_matrix
+from handclip.detection.evaluate import greedy_hits
 
 
 def auc(positive: np.ndarray, negative: np.ndarray) -> float:
@@ -50,14 +50,8 @@ def probe(predictor, images: list, min_score: float, max_hands: int, threshold: 
     for path, labels in images:
         picture = read_image(path)
         found = predictor.detector.detect([picture], max_hands, min_score)[0] if labels else []
-        taken = np.zeros(len(labels), bool)
-        for det in found:
-            ious = iou_matrix([det["box"]], [label["box"] for label in labels])[0]
-            ious[taken] = -1
-            best = int(np.argmax(ious))
-            hit.append(bool(ious[best] >= 0.5))
-            taken[best] |= hit[-1]
-            score.append(det["score"])
+        hit += greedy_hits([label["box"] for label in labels], [det["box"] for det in found])
+        score += [det["score"] for det in found]
         if found:
             crops = [predictor.crop(picture, detection.pose_box(det["box"]))["image"] for det in found]
             conf.append(confidence(predictor, crops))

@@ -264,13 +264,11 @@ def load(checkpoint=None, device: str | torch.device | None = None, batch_size: 
     upright_look: a second look at each hand turned upright (Predictor). min_confidence: the hand check of
     Predictor.hands(); 'auto' the shipped model's calibrated one (zoo entry `min_confidence`), 0 for files."""
     from handclip.detection.detector import load_detector
-    from handclip.zoo import default_detector, load_model
+    from handclip.zoo import default_detector, hand_check, load_model
 
     if detector == "auto":
         detector = default_detector()
     finder = None if detector is None else load_detector(detector, device=device, batch_size=batch_size)
-    from handclip.zoo import hand_check
-
     method, config = load_model(checkpoint)
     floor = hand_check(checkpoint) if min_confidence == "auto" else float(min_confidence)
     return Predictor(method, device=device, batch_size=batch_size, detector=finder, reads_side=reads_either_hand(config),

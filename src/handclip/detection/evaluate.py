@@ -35,22 +35,33 @@ def match_image(labels: list[dict], detections: list[dict], min_score: float) ->
     return out
 
 
+def greedy_hits(label_boxes: list, boxes: list) -> list[bool]:
+    """Per detected box of one image, best score first: whether it overlaps a not-yet-matched labelled box by
+    IoU >= IOU_HIT (greedy, as COCO/VOC match)."""
+    taken = np.zeros(len(label_boxes), bool)
+    hits = []
+    for box in boxes:
+        hit = False
+        if len(label_boxes):
+            ious = iou_matrix([box], label_boxes)[0]
+            ious[taken] = -1.0
+            best = int(np.argmax(ious))
+            if ious[best] >= IOU_HIT:
+                taken[best], hit = True, True
+        hits.append(hit)
+    return hits
+
+
 def precision_recall(labels: list[list[dict]], detections: list[list[dict]]) -> dict:
     """{'score', 'precision', 'recall'} lists over every detection ranked by score, and 'ap' (area under the
     interpolated curve, all points) of all images' labels and detections."""
-    ranked = sorted(((d["score"], i, d["box"]) for i, dets in enumerate(detections) for d in dets), key=lambda r: -r[0])
-    taken = [np.zeros(len(ls), bool) for ls in labels]
+    scored = []
+    for ls, dets in zip(labels, detections):
+        dets = sorted(dets, key=lambda d: -d["score"])
+        scored += zip((d["score"] for d in dets), greedy_hits([label["box"] for label in ls], [d["box"] for d in dets]))
+    ranked = sorted(scored, key=lambda r: -r[0])
     total = sum(len(ls) for ls in labels)
-    hits = []
-    for score, i, box in ranked:
-        hit = False
-        if len(labels[i]):
-            ious = iou_matrix([box], [label["box"] for label in labels[i]])[0]
-            ious[taken[i]] = -1.0
-            best = int(np.argmax(ious))
-            if ious[best] >= IOU_HIT:
-                taken[i][best], hit = True, True
-        hits.append(hit)
+    hits = [hit for _, hit in ranked]
     tp = np.cumsum(hits)
     precision = tp / np.arange(1, len(hits) + 1) if hits else np.zeros(0)
     recall = tp / max(total, 1) if hits else np.zeros(0)

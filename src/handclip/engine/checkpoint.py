@@ -194,25 +194,16 @@ def load_init_weights(method, path: str | Path, hint: str, select=None, map_loca
         if not _is_shipped(str(path)):
             raise FileNotFoundError(f"method.init_weights {str(path)!r} does not exist: {hint}, name a shipped "
                                     "model (handclip models) or set method.init_weights=null")
-    file = resolve(path)
-    if file.suffix == ".safetensors":
-        weights = {k: v.float() if v.is_floating_point() else v for k, v in read_weights(file).items()}
-    else:
-        weights = load_checkpoint(file, map_location=map_location)["model"]
+    file = resolve(path)  # float16 weights are cast to the parameters' float32 as they load
+    weights = read_weights(file) if file.suffix == ".safetensors" else load_checkpoint(file, map_location)["model"]
     load_weights(method, select(weights) if select is not None else weights, file)
 
 
 def _is_shipped(name: str) -> bool:
     """True when `name` is a shipped model's name rather than a file path."""
-    from handclip.zoo.index import ZooError, find, looks_like_path
+    from handclip.zoo.index import looks_like_path, read_index
 
-    if looks_like_path(name):
-        return False
-    try:
-        find(name)
-    except ZooError:
-        return False
-    return True
+    return not looks_like_path(name) and any(m["name"] == name for m in read_index()["models"])
 
 
 def load_model_and_config(path: str | Path, map_location: str | torch.device = "cpu") -> tuple:
