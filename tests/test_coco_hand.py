@@ -69,6 +69,7 @@ def test_lstm2d_crops_carry_the_2d_labels_and_mirror_left_hands(realdev):
         if ann["hand_side"] == "left":  # mirrored image: u -> W - 1 - u, the box with it
             uv[:, 0], x = width - 1 - uv[:, 0], width - x - w
         np.testing.assert_allclose(sample["uv"], crop_of_labels(uv, (x, y, w, h), 128), atol=1e-3)
+        assert sample["image_px"] * 128 == pytest.approx(1.25 * max(w, h), rel=1e-4)  # the crop spans 1.25 x the box
         assert np.isnan(sample["xyz"]).all() and sample["valid"].all() and (sample["visibility"] == 2).all()
         # the pixels follow: at every label the crop shows the (mirrored) photo's colour (median gap 2-3 levels
         # here; 41 with the photo left unmirrored)
@@ -141,7 +142,10 @@ def test_box_protocol_by_hand():
     evaluator.process(pred, gt)
     m = evaluator.compute()["metrics"]
     assert m["epe_2d"] == pytest.approx(20.0) and m["epe_2d_box"] == pytest.approx(0.2)
-    assert m["epe_2d_box_pck_0.2"] == pytest.approx(0.5) and "mpjpe" not in m
+    assert m["epe_2d_box_pck_0.2"] == pytest.approx(0.5) and "mpjpe" not in m and "epe_2d_image" not in m
+    evaluator = Evaluator("coco_2d")  # a crop drawn at 2x the photo: the photo's pixels halve every error
+    evaluator.process(pred, {**gt, "image_px": np.array([0.5])})
+    assert evaluator.compute()["metrics"]["epe_2d_image"] == pytest.approx(10.0)
     gt3 = {**gt, "xyz": np.tile(np.arange(63.0).reshape(1, 21, 3), (1, 1, 1))}
     pred3 = {**pred, "xyz": gt3["xyz"] * 2}  # twice as large: PA-MPJPE 0, MPJPE the wrist-relative gap
     evaluator = Evaluator("coco_3d")

@@ -12,7 +12,7 @@ from handclip import metrics
 from handclip.protocols import ROW_UNITS, Protocol, get
 
 
-_KEYS = ("xyz", "uv", "verts", "valid", "K", "box_side")  # what protocols read; images and strings are left alone
+_KEYS = ("xyz", "uv", "verts", "valid", "K", "box_side", "image_px")  # what protocols read; images and strings are left alone
 
 
 def _to_numpy(batch: dict) -> dict:

@@ -25,7 +25,7 @@ from handclip import metrics
 from handclip.geometry import backproject, bone_length, palm_from_wrist, root_relative
 
 ROW_UNITS = {"mpjpe": "mm", "pa_mpjpe": "mm", "epe_2d": "px", "mpvpe": "mm", "pa_mpvpe": "mm", "depth_error": "mm",
-             "pa_mpjpe_gt_uv": "mm", "epe_2d_box": "box"}
+             "pa_mpjpe_gt_uv": "mm", "epe_2d_box": "box", "epe_2d_image": "px"}
 F_THRESHOLDS_MM = (5.0, 15.0)
 _MIN_BONE_MM = 1e-6
 
@@ -207,7 +207,9 @@ class BoxProtocol(Protocol):
     """2D keypoints of hand boxes (COCO hand sets, as mmpose scores them), plus WristProtocol's 3D rows when asked.
 
     epe_2d: pixel error in the crop (labelled joints only), AUC over 0-30 px; epe_2d_box: the error over
-    the labelled box's longer side (gt 'box_side', crop px), reported as PCK@0.2 of the box.
+    the labelled box's longer side (gt 'box_side', crop px), reported as PCK@0.2 of the box; epe_2d_image: the
+    error in the photo's own pixels (gt 'image_px', photo px per crop px), the unit of full-frame peers such as
+    MediaPipe, whose crops are not resampled to one size.
     """
 
     def __init__(self, name: str, three_d: bool = False, pck_box: float = 0.2):
@@ -226,6 +228,8 @@ class BoxProtocol(Protocol):
         errors = metrics.keypoint_errors(p_uv, g_uv)
         rows["epe_2d"] = _masked(errors, valid)
         rows["epe_2d_box"] = _masked(errors / _array(gt, "box_side", "ground truth")[:, None], valid)
+        if "image_px" in gt:
+            rows["epe_2d_image"] = _masked(errors * np.asarray(gt["image_px"], np.float64)[:, None], valid)
         return rows
 
 

@@ -55,7 +55,8 @@ class HandReader(torch.utils.data.Dataset):
 
         Keys: 'image' (full RGB), 'K', 'xyz' (mm, canonical order, own side), 'side', 'valid';
         optional 'verts' (mm), 'mask', 'uv_label' (the dataset's own 2D labels: checks, and the 'uv' of
-        joints without 3D labels), 'box_side' (a labelled hand box's longer side, px) and 'extra' (a dict
+        joints without 3D labels), 'box_side' (a labelled hand box's longer side, px: the sample then also carries
+        'image_px', the photo's pixels per crop pixel) and 'extra' (a dict
         merged into the sample as is).
         """
         raise NotImplementedError
@@ -137,8 +138,9 @@ class HandReader(torch.utils.data.Dataset):
             sample["verts"] = c["verts"].astype(np.float32)
         if "mask" in c:
             sample["mask"] = c["mask"]
-        if "box_side" in raw:  # a labelled hand box's longer side (image px) in crop px, for PCK of the box
-            sample["box_side"] = np.float32(raw["box_side"] * np.sqrt(abs(np.linalg.det(c["affine"][:, :2]))))
+        if "box_side" in raw:  # a labelled hand box's longer side (image px) in crop px, for PCK of the box, and
+            zoom = np.sqrt(abs(np.linalg.det(c["affine"][:, :2])))  # the photo's px per crop px, for its own px
+            sample["box_side"], sample["image_px"] = np.float32(raw["box_side"] * zoom), np.float32(1.0 / zoom)
         if self.augment is not None:  # camera roll applied to xyz/K (degrees), for labels kept in the old frame
             sample["roll"] = np.float32(angle)
         sample.update(raw.get("extra", {}))
