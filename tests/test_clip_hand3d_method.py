@@ -260,6 +260,33 @@ def test_stage_two_may_swap_or_drop_the_clip_the_matching_keeps_its_initial_laye
     assert torch.equal(fewer.mesh.fj_mlp[0].weight, stage1.mesh.fj_mlp[0].weight)
 
 
+def test_a_deeper_encoder_starts_as_the_shallower_one_and_its_new_blocks_learn(tmp_path):
+    """backbone tiny -> tiny_deep from a stage's weights: the 12 blocks it adds start as identities (their last
+    BatchNorm zero), so the grown model predicts what the trained one did, in train and eval mode; then a step's
+    gradient reaches those BatchNorms and the next step moves the new blocks off the identity."""
+    torch.manual_seed(0)
+    small = build("clip_hand3d", pretrain_joints=True, clip_loss=False, **TINY)
+    small.training_step(template_batch(2))["loss"].backward()  # running statistics away from their defaults
+    torch.save({"model": small.state_dict()}, tmp_path / "stage1.pt")
+    deep = build("clip_hand3d", pretrain_joints=True, clip_loss=False, init_weights=str(tmp_path / "stage1.pt"),
+                 **{**TINY, "backbone": "tiny_deep"})
+    deep._load_initial_weights()
+    added = [k for k in deep.state_dict() if k not in small.state_dict()]
+    assert len({k.split(".layer.")[0] for k in added}) == 12 and all(k.startswith("encoder.net.encoder.") for k in added)
+    new_bn = deep.encoder.net.encoder.stages[2].layers[5].layer[2].normalization
+    assert new_bn.weight.abs().sum() == 0 and new_bn.bias.abs().sum() == 0
+    image = torch.rand(3, 3, TINY["input_size"], TINY["input_size"])
+    for mode in ("eval", "train"):
+        small.train(mode == "train"), deep.train(mode == "train")
+        with torch.no_grad():
+            assert torch.allclose(small.lixel(small.encoder(image)[4])["uvd"], deep.lixel(deep.encoder(image)[4])["uvd"],
+                                  atol=1e-5)
+    deep.training_step(template_batch(2))["loss"].backward()
+    assert new_bn.weight.grad.abs().sum() > 0
+    torch.optim.SGD(deep.parameters(), lr=0.1).step()
+    assert new_bn.weight.abs().sum() > 0
+
+
 def test_normal_augmentation_reaches_the_encoder_in_training_only():
     """method.normal_aug (DG-CLIP's photometric set) changes the training images the encoder sees, never eval's."""
     model = build("clip_hand3d", pretrain_joints=True, clip_loss=False,

@@ -6,7 +6,8 @@ interchangeable; transformers itself is imported only to read those weights, sin
 a command about 2 s of start-up (no torchvision here). 'resnet50' is the paper's encoder (F0 64x56x56,
 F1 256x56x56, F2 512x28x28, F3 1024x14x14, F4 2048x7x7 for a 224 input; the paper prints 56 stem
 channels, torchvision-style ResNet50 stems have 64); 'tiny' is a small bottleneck ResNet for CPU runs
-and tests. ImageNet weights load from a local HF directory or a hub id such as `microsoft/resnet-50`.
+and tests; 'tiny_deep' has tiny's widths at ResNet-50's block counts, grown from a trained 'tiny' by `deepen` (the
+blocks it lacks start as identities). ImageNet weights load from a local HF directory or a hub id such as `microsoft/resnet-50`.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ SIZES = {
     "resnet50": dict(embedding_size=64, hidden_sizes=[256, 512, 1024, 2048], depths=[3, 4, 6, 3]),
     "small": dict(embedding_size=32, hidden_sizes=[64, 128, 256, 512], depths=[1, 2, 2, 1]),
     "tiny": dict(embedding_size=16, hidden_sizes=[32, 64, 128, 256], depths=[1, 1, 1, 1]),
+    "tiny_deep": dict(embedding_size=16, hidden_sizes=[32, 64, 128, 256], depths=[3, 4, 6, 3]),
 }
 # ImageNet normalisation of torchvision/HF ResNets
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
@@ -69,6 +71,22 @@ class Bottleneck(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return torch.relu(self.layer(x) + self.shortcut(x))
+
+
+def deepen(weights: dict, own: dict, prefix: str = "") -> dict:
+    """`weights` of a shallower encoder of the same widths completed for a deeper one (`own`, its state_dict, keys
+    under `prefix`): each bottleneck they lack keeps `own`'s draw except its last BatchNorm, whose scale and shift
+    are set to zero, so the block adds nothing and passes its (non-negative, post-ReLU) input on unchanged; the
+    deeper network starts computing exactly what the shallower one did (zero-initialised residuals, Goyal et al.
+    2017) and its new blocks then learn."""
+    grown = dict(weights)
+    for key, value in own.items():
+        if key in weights or not key.startswith(prefix + "encoder.stages."):
+            continue
+        last = ".layer.2.normalization."
+        zero = last in key and key.rsplit(".", 1)[1] in ("weight", "bias")
+        grown[key] = torch.zeros_like(value) if zero else value
+    return grown
 
 
 class Stage(nn.Module):
