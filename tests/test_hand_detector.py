@@ -12,7 +12,7 @@ import torch
 
 from handclip.data import build_dataset, collate
 from handclip.data.frames_cache import place_hands
-from handclip.detection.boxes import iou_matrix, nms
+from handclip.detection.boxes import inside_matrix, iou_matrix, nms
 from handclip.detection.codec import CenterCodec
 from handclip.detection.detector import HandDetector, canvas_size, pose_box
 from handclip.detection.letterbox import PAD_VALUE, Letterbox, letterbox
@@ -79,6 +79,18 @@ def test_iou_and_nms_on_hand_computed_boxes():
     scores = np.array([0.8, 0.9, 0.7, 0.95])  # box 0 and 1 overlap by 90 / 110; box 3 is empty
     assert nms(boxes, scores, 0.5).tolist() == [3, 1, 2]
     assert nms(boxes, scores, 0.9).tolist() == [3, 1, 0, 2] and nms(boxes, scores, 0.5, max_keep=2).tolist() == [3, 1]
+
+
+def test_nms_drops_a_box_lying_mostly_inside_a_better_one():
+    hand, fingers, beside = [0.0, 0.0, 100.0, 100.0], [60.0, 0.0, 50.0, 20.0], [150.0, 0.0, 40.0, 40.0]
+    # fingers: 40 x 20 of its 50 x 20 inside the hand (0.8), IoU only 800 / 10200
+    assert inside_matrix([fingers, hand], [hand]).ravel().tolist() == pytest.approx([0.8, 1.0])
+    assert inside_matrix([beside], [hand]).item() == 0.0
+    boxes, scores = np.array([hand, fingers, beside]), np.array([0.9, 0.5, 0.4])
+    assert nms(boxes, scores, 0.5).tolist() == [0, 1, 2]
+    assert nms(boxes, scores, 0.5, inside_threshold=0.6).tolist() == [0, 2]
+    assert nms(boxes, scores, 0.5, inside_threshold=0.85).tolist() == [0, 1, 2]
+    assert nms(boxes, np.array([0.5, 0.9, 0.4]), 0.5, inside_threshold=0.6).tolist() == [1, 0, 2]  # only inside a better one
 
 
 def test_canvas_keeps_small_photos_at_the_training_size_and_enlarges_big_ones_up_to_1_5x():

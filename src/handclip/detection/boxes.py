@@ -15,15 +15,28 @@ def iou_matrix(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return np.where(union > 0, inter / np.where(union > 0, union, 1), 0.0)
 
 
-def nms(boxes: np.ndarray, scores: np.ndarray, iou_threshold: float = 0.5, max_keep: int | None = None) -> np.ndarray:
+def inside_matrix(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Share of the area of every box of `a` (N, 4) that lies inside every box of `b` (M, 4): (N, M)."""
+    a, b = np.asarray(a, np.float64).reshape(-1, 4), np.asarray(b, np.float64).reshape(-1, 4)
+    lo = np.maximum(a[:, None, :2], b[None, :, :2])
+    hi = np.minimum(a[:, None, :2] + a[:, None, 2:], b[None, :, :2] + b[None, :, 2:])
+    inter = np.prod(np.clip(hi - lo, 0, None), -1)
+    area = (a[:, 2] * a[:, 3])[:, None]
+    return np.where(area > 0, inter / np.where(area > 0, area, 1), 0.0)
+
+
+def nms(boxes: np.ndarray, scores: np.ndarray, iou_threshold: float = 0.5, max_keep: int | None = None,
+        inside_threshold: float | None = None) -> np.ndarray:
     """Indices of the boxes kept by greedy NMS, best score first: a box is dropped when it overlaps a kept,
-    better-scoring box by more than `iou_threshold`; at most `max_keep` are kept."""
+    better-scoring box by more than `iou_threshold`, or (given `inside_threshold`) when more than that share of its
+    own area lies inside one (a part of a hand boxed again inside the hand's box); at most `max_keep` are kept."""
     order = np.argsort(-np.asarray(scores, np.float64), kind="stable")
     overlap = iou_matrix(boxes, boxes)
+    inside = inside_matrix(boxes, boxes) if inside_threshold is not None else np.zeros_like(overlap)
     keep: list[int] = []
     for i in order:
         if max_keep is not None and len(keep) >= max_keep:
             break
-        if all(overlap[i, j] <= iou_threshold for j in keep):
+        if all(overlap[i, j] <= iou_threshold and inside[i, j] <= (inside_threshold or 0.0) for j in keep):
             keep.append(int(i))
     return np.array(keep, np.int64)

@@ -20,6 +20,9 @@ DETECTOR_METHOD = "hand_detector"
 MAX_HANDS = 2
 MIN_SCORE = 0.3
 NMS_IOU = 0.5
+# a box with more than this share of its area inside a better one is dropped too (a hand's fingers boxed again
+# inside the hand's box); calibrated on held-out renders (scripts/inside_boxes_calibrate.py, docs/detector.md)
+NMS_INSIDE = 0.6
 # the renders the pose models learn from frame the hand's box at 45-75 % of the crop (0.6 on average)
 POSE_SCALE = 1.0 / 0.6
 # a 640x480 photo on a 384 px canvas rather than a 256 px one: hxp3d hands found 54 % -> 80 % with the first
@@ -44,8 +47,10 @@ def pose_box(box) -> list[float]:
 class HandDetector:
     """A trained hand_detector method run on whole photos (arrays HWC uint8 RGB)."""
 
-    def __init__(self, method, device: str | torch.device | None = None, batch_size: int = 16):
+    def __init__(self, method, device: str | torch.device | None = None, batch_size: int = 16,
+                 inside: float | None = NMS_INSIDE):
         self.device = device if isinstance(device, torch.device) else preflight.device(device)
+        self.inside = inside  # NMS's inside_threshold (None: IoU alone)
         self.method = method.to(self.device).eval()
         self.size, self.batch_size = int(method.input_size), int(batch_size)
 
@@ -86,8 +91,7 @@ class HandDetector:
                            "side": "left" if left[j][i] > 0.5 else "right"} for i, k in enumerate(keep)])
         return found
 
-    @staticmethod
-    def _kept(boxes, scores, box_map, shape, max_hands: int, min_score: float) -> tuple[np.ndarray, np.ndarray]:
+    def _kept(self, boxes, scores, box_map, shape, max_hands: int, min_score: float) -> tuple[np.ndarray, np.ndarray]:
         """(indices of one image's candidates kept, best first: above min_score, not empty once cut to the photo,
         after NMS; their boxes in photo pixels cut to the photo)."""
         height, width = shape
@@ -96,7 +100,7 @@ class HandDetector:
         hi = np.clip(photo[:, :2] + photo[:, 2:], 0, [width, height])
         photo = np.concatenate([lo, hi - lo], 1)
         ok = np.flatnonzero((scores >= min_score) & (photo[:, 2] > 1) & (photo[:, 3] > 1))
-        keep = ok[nms(photo[ok], scores[ok], NMS_IOU, max_hands)]
+        keep = ok[nms(photo[ok], scores[ok], NMS_IOU, max_hands, self.inside)]
         return keep, photo[keep]
 
 
