@@ -285,6 +285,11 @@ def test_a_deeper_encoder_starts_as_the_shallower_one_and_its_new_blocks_learn(t
     assert new_bn.weight.grad.abs().sum() > 0
     torch.optim.SGD(deep.parameters(), lr=0.1).step()
     assert new_bn.weight.abs().sum() > 0
+    damaged = {k: v for k, v in small.state_dict().items() if "stages.1.layers.0.layer.1" not in k}
+    torch.save({"model": damaged}, tmp_path / "damaged.pt")  # a block it has, cut: still refused, naming the file
+    with pytest.raises(Exception, match="damaged.pt"):
+        build("clip_hand3d", pretrain_joints=True, clip_loss=False, init_weights=str(tmp_path / "damaged.pt"),
+              **{**TINY, "backbone": "tiny_deep"})._load_initial_weights()
 
 
 def test_normal_augmentation_reaches_the_encoder_in_training_only():

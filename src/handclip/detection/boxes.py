@@ -33,10 +33,11 @@ def nms(boxes: np.ndarray, scores: np.ndarray, iou_threshold: float = 0.5, max_k
     order = np.argsort(-np.asarray(scores, np.float64), kind="stable")
     overlap = iou_matrix(boxes, boxes)
     inside = inside_matrix(boxes, boxes) if inside_threshold is not None else np.zeros_like(overlap)
+    limit = np.inf if inside_threshold is None else inside_threshold
     keep: list[int] = []
     for i in order:
         if max_keep is not None and len(keep) >= max_keep:
             break
-        if all(overlap[i, j] <= iou_threshold and inside[i, j] <= (inside_threshold or 0.0) for j in keep):
+        if all(overlap[i, j] <= iou_threshold and inside[i, j] <= limit for j in keep):
             keep.append(int(i))
     return np.array(keep, np.int64)

@@ -12,6 +12,7 @@ blocks it lacks start as identities). ImageNet weights load from a local HF dire
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import torch
@@ -79,12 +80,16 @@ def deepen(weights: dict, own: dict, prefix: str = "") -> dict:
     are set to zero, so the block adds nothing and passes its (non-negative, post-ReLU) input on unchanged; the
     deeper network starts computing exactly what the shallower one did (zero-initialised residuals, Goyal et al.
     2017) and its new blocks then learn."""
+    def block(key: str) -> str | None:
+        found = re.match(re.escape(prefix) + r"(encoder\.stages\.\d+\.layers\.\d+)\.", key)
+        return found.group(1) if found else None
+
+    present = {block(key) for key in weights}
     grown = dict(weights)
     for key, value in own.items():
-        if key in weights or not key.startswith(prefix + "encoder.stages."):
+        if block(key) is None or block(key) in present:  # only whole blocks the shallower encoder lacks
             continue
-        last = ".layer.2.normalization."
-        zero = last in key and key.rsplit(".", 1)[1] in ("weight", "bias")
+        zero = ".layer.2.normalization." in key and key.rsplit(".", 1)[1] in ("weight", "bias")
         grown[key] = torch.zeros_like(value) if zero else value
     return grown
 
