@@ -39,6 +39,12 @@ def hits_and_confidences(predictor, frames, batch_size: int = 16) -> tuple[np.nd
     return np.array(hit, bool), np.array(conf)
 
 
+def held_out_frames(n: int, seed: int):
+    """`n` rendered full frames of the shipped detector's domain mixture from `seed` (777: no recipe trains on it)."""
+    domains = load_config("detector/cpu")["data"]["train"]["domains"]
+    return build_dataset("synth_full_cache", domains=domains, n=n, seed=seed)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", required=True, help="a lixel pose model (name or file) as predict loads it")
@@ -51,9 +57,7 @@ def main() -> None:
     torch.set_grad_enabled(False)
     predictor = handclip.load(args.model, device="cpu", detector=args.detector, upright_look=args.upright_look,
                               min_confidence=0.0)
-    domains = load_config("detector/cpu")["data"]["train"]["domains"]  # the shipped detector's mixture
-    frames = build_dataset("synth_full_cache", domains=domains, n=args.n, seed=args.seed)
-    hit, conf = hits_and_confidences(predictor, frames)
+    hit, conf = hits_and_confidences(predictor, held_out_frames(args.n, args.seed))
     threshold = float(np.quantile(conf[hit], 1 - args.keep))
     quantiles = (0.02, 0.05, 0.25, 0.5)
     print(json.dumps({"model": args.model, "frames": args.n, "seed": args.seed, "boxes": len(hit),

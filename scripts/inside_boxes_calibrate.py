@@ -18,14 +18,13 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from hand_check_calibrate import held_out_frames  # scripts/ is on the path when a script runs
 
 from handclip.api import read_image
 from handclip.commands.eval_detector import labelled_set
-from handclip.data import build_dataset
 from handclip.detection import detector as detection
 from handclip.detection.boxes import inside_matrix
 from handclip.detection.evaluate import greedy_hits
-from handclip.engine.config import load_config
 
 THRESHOLDS = (0.5, 0.6, 0.7, 0.8, 0.9)
 
@@ -63,8 +62,7 @@ def main() -> None:
     torch.set_grad_enabled(False)
     detector = detection.load_detector(args.detector, device="cpu")
     detector.inside = None  # IoU-only NMS: every box the rule would judge
-    domains = load_config("detector/cpu")["data"]["train"]["domains"]  # the shipped detector's mixture
-    frames = build_dataset("synth_full_cache", domains=domains, n=args.n, seed=args.seed)
+    frames = held_out_frames(args.n, args.seed)
     samples = [frames[i] for i in range(len(frames))]
     truths = [[box for box, valid in zip(s["boxes"], s["hand_valid"]) if valid] for s in samples]
     report = {"renders": {"frames": args.n, "seed": args.seed,

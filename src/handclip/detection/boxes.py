@@ -5,22 +5,24 @@ from __future__ import annotations
 import numpy as np
 
 
-def iou_matrix(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Intersection over union of every box of `a` (N, 4) with every box of `b` (M, 4): (N, M)."""
+def _intersections(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(a (N, 4), b (M, 4) as float arrays, the intersection area of every pair (N, M))."""
     a, b = np.asarray(a, np.float64).reshape(-1, 4), np.asarray(b, np.float64).reshape(-1, 4)
     lo = np.maximum(a[:, None, :2], b[None, :, :2])
     hi = np.minimum(a[:, None, :2] + a[:, None, 2:], b[None, :, :2] + b[None, :, 2:])
-    inter = np.prod(np.clip(hi - lo, 0, None), -1)
+    return a, b, np.prod(np.clip(hi - lo, 0, None), -1)
+
+
+def iou_matrix(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Intersection over union of every box of `a` (N, 4) with every box of `b` (M, 4): (N, M)."""
+    a, b, inter = _intersections(a, b)
     union = (a[:, 2] * a[:, 3])[:, None] + (b[:, 2] * b[:, 3])[None] - inter
     return np.where(union > 0, inter / np.where(union > 0, union, 1), 0.0)
 
 
 def inside_matrix(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """Share of the area of every box of `a` (N, 4) that lies inside every box of `b` (M, 4): (N, M)."""
-    a, b = np.asarray(a, np.float64).reshape(-1, 4), np.asarray(b, np.float64).reshape(-1, 4)
-    lo = np.maximum(a[:, None, :2], b[None, :, :2])
-    hi = np.minimum(a[:, None, :2] + a[:, None, 2:], b[None, :, :2] + b[None, :, 2:])
-    inter = np.prod(np.clip(hi - lo, 0, None), -1)
+    a, _, inter = _intersections(a, b)
     area = (a[:, 2] * a[:, 3])[:, None]
     return np.where(area > 0, inter / np.where(area > 0, area, 1), 0.0)
 
