@@ -292,6 +292,30 @@ def test_a_deeper_encoder_starts_as_the_shallower_one_and_its_new_blocks_learn(t
               **{**TINY, "backbone": "tiny_deep"})._load_initial_weights()
 
 
+def test_a_wider_encoder_loads_a_deeper_stage_and_its_added_channels_learn(tmp_path):
+    """backbone tiny_deep -> tiny_wide from a stage's weights: the grown model predicts what the trained one did;
+    the zero weights from the added channels get a gradient at once and move with the first step."""
+    torch.manual_seed(0)
+    deep = build("clip_hand3d", pretrain_joints=True, clip_loss=False, **{**TINY, "backbone": "tiny_deep"})
+    deep.training_step(template_batch(2))["loss"].backward()
+    torch.save({"model": deep.state_dict()}, tmp_path / "stage1.pt")
+    wide = build("clip_hand3d", pretrain_joints=True, clip_loss=False, init_weights=str(tmp_path / "stage1.pt"),
+                 **{**TINY, "backbone": "tiny_wide"})
+    wide._load_initial_weights()
+    image = torch.rand(3, 3, TINY["input_size"], TINY["input_size"])
+    deep.eval(), wide.eval()
+    with torch.no_grad():
+        assert torch.allclose(deep.lixel(deep.encoder(image)[4])["uvd"], wide.lixel(wide.encoder(image)[4])["uvd"],
+                              atol=1e-5)
+    expand = wide.encoder.net.encoder.stages[1].layers[2].layer[2].convolution.weight
+    assert expand.shape[1] == 32 and expand[:, 16:].abs().sum() == 0
+    wide.train()
+    wide.training_step(template_batch(2))["loss"].backward()
+    assert expand.grad[:, 16:].abs().sum() > 0
+    torch.optim.SGD(wide.parameters(), lr=0.1).step()
+    assert expand[:, 16:].abs().sum() > 0
+
+
 def test_normal_augmentation_reaches_the_encoder_in_training_only():
     """method.normal_aug (DG-CLIP's photometric set) changes the training images the encoder sees, never eval's."""
     model = build("clip_hand3d", pretrain_joints=True, clip_loss=False,

@@ -307,6 +307,44 @@ def test_resnet_is_hf_resnet_draw_for_draw(size):
         assert len(got) == 5 and all(torch.allclose(a, b, atol=1e-6) for a, b in zip(expected, got))
 
 
+def test_widen_fills_the_leading_channels_and_disconnects_the_added_ones():
+    """Hand-made tensors: the stored values fill the leading corner, an added output channel keeps the wider
+    model's draw, weights from an added input channel are zero; tensors outside the stages, of equal shape or too
+    small to hold the stored one pass unchanged (loading then refuses them)."""
+    from handclip.models.resnet import widen
+
+    conv = "encoder.stages.0.layers.0.layer.1.convolution.weight"
+    bn = "encoder.stages.0.layers.0.layer.1.normalization.running_var"
+    stored = {conv: torch.full((1, 1, 1, 1), 5.0), bn: torch.tensor([7.0]), "embedder.w": torch.ones(2),
+              "encoder.stages.0.layers.0.layer.2.convolution.weight": torch.ones(4, 3, 1, 1)}
+    own = {conv: torch.full((2, 2, 1, 1), 3.0), bn: torch.tensor([1.0, 1.0]), "embedder.w": torch.zeros(3),
+           "encoder.stages.0.layers.0.layer.2.convolution.weight": torch.ones(4, 2, 1, 1)}
+    grown = widen(stored, own)
+    assert grown[conv].flatten().tolist() == [5.0, 0.0, 3.0, 0.0]  # [out, in]: (0,0) stored, (1,0) drawn, x,1 zero
+    assert grown[bn].tolist() == [7.0, 1.0]
+    assert grown["embedder.w"] is stored["embedder.w"]
+    assert grown["encoder.stages.0.layers.0.layer.2.convolution.weight"].shape == (4, 3, 1, 1)
+
+
+def test_a_wider_encoder_computes_what_the_narrower_did():
+    """tiny_deep -> tiny_wide through widen: every stage's features equal the narrower encoder's, in train and eval
+    mode, though each bottleneck's interior has twice the channels."""
+    from handclip.models.resnet import ResNetEncoder, widen
+
+    torch.manual_seed(0)
+    narrow, wide = ResNetEncoder("tiny_deep"), ResNetEncoder("tiny_wide")
+    for module in narrow.modules():  # BatchNorms away from their defaults, so a misplaced channel would show
+        if isinstance(module, torch.nn.BatchNorm2d):
+            module.running_mean.uniform_(-0.5, 0.5), module.running_var.uniform_(0.5, 2), module.bias.data.normal_()
+    wide.net.load_state_dict(widen(narrow.net.state_dict(), wide.net.state_dict()))
+    assert wide.net.encoder.stages[3].layers[0].layer[1].convolution.weight.shape[0] == 128
+    image = torch.rand(2, 3, 64, 64)
+    for mode in (False, True):
+        narrow.train(mode), wide.train(mode)
+        with torch.no_grad():
+            assert all(torch.allclose(a, b, atol=1e-5) for a, b in zip(narrow(image), wide(image)))
+
+
 def test_building_a_clip_hand3d_model_does_not_import_transformers():
     """Inference start-up: the encoder is plain torch (transformers, ~2 s to import, is for ImageNet weights only)."""
     import subprocess

@@ -39,7 +39,7 @@ from handclip.geometry import uvd_to_xyz
 from handclip.losses import clip_hand3d as losses
 from handclip.models.lixel import LixelCodec, LixelHead, root_depth_from_bones
 from handclip.models.mesh_regressor import MeshRegressor
-from handclip.models.resnet import ResNetEncoder, deepen
+from handclip.models.resnet import ResNetEncoder, deepen, widen
 from handclip.skeleton import BONES, MIDDLE_MCP, MIDDLE_PIP, NUM_JOINTS
 
 MATCHING = "matching."  # the pose-text matching (CLIP loss), untrained in stage 1
@@ -305,10 +305,12 @@ class ClipHand3D(Method):
         the next stage may drop the CLIP loss (its matching weights are left out) or use another CLIP (matching
         layers whose width no longer fits keep their initial values); nor the mesh regressor, so the next stage may
         leave attention out of more mesh levels (the transformers it lacks are left out). A deeper encoder of the same
-        widths (backbone tiny -> tiny_deep) starts from a shallower one's with its extra blocks as identities."""
+        widths (backbone tiny -> tiny_deep) starts from a shallower one's with its extra blocks as identities, a
+        wider one (tiny_deep -> tiny_wide) with its added channels disconnected."""
         own = self.state_dict()
-        return deepen({k: own[k] if k.startswith(MATCHING) and own[k].shape != v.shape else v
-                       for k, v in weights.items() if not k.startswith((MATCHING, MESH)) or k in own}, own, "encoder.net.")
+        kept = {k: own[k] if k.startswith(MATCHING) and own[k].shape != v.shape else v
+                for k, v in weights.items() if not k.startswith((MATCHING, MESH)) or k in own}
+        return deepen(widen(kept, own, "encoder.net."), own, "encoder.net.")
 
     def _consistency(self, image: torch.Tensor, K: torch.Tensor, out: dict):
         """Eq. 6: a second view rotated about the principal point; Aff(P1) vs P2 (bins), Rot(V1) vs V2."""

@@ -7,7 +7,8 @@ a command about 2 s of start-up (no torchvision here). 'resnet50' is the paper's
 F1 256x56x56, F2 512x28x28, F3 1024x14x14, F4 2048x7x7 for a 224 input; the paper prints 56 stem
 channels, torchvision-style ResNet50 stems have 64); 'tiny' is a small bottleneck ResNet for CPU runs
 and tests; 'tiny_deep' has tiny's widths at ResNet-50's block counts, grown from a trained 'tiny' by `deepen` (the
-blocks it lacks start as identities). ImageNet weights load from a local HF directory or a hub id such as `microsoft/resnet-50`.
+blocks it lacks start as identities); 'tiny_wide' doubles tiny_deep's bottleneck interiors (as WRN-50-2 does
+ResNet-50's), grown from a trained 'tiny_deep' by `widen` (the channels it adds start disconnected). ImageNet weights load from a local HF directory or a hub id such as `microsoft/resnet-50`.
 """
 
 from __future__ import annotations
@@ -18,12 +19,14 @@ from pathlib import Path
 import torch
 from torch import nn
 
-# stem width, stage widths and stage depths per size (bottleneck blocks)
+# stem width, stage widths and stage depths per size (bottleneck blocks); `reduction`: a block's inner width is its
+# output's over this (4 in ResNet-50, 2 in its wide variant, Zagoruyko & Komodakis's WRN-50-2)
 SIZES = {
     "resnet50": dict(embedding_size=64, hidden_sizes=[256, 512, 1024, 2048], depths=[3, 4, 6, 3]),
     "small": dict(embedding_size=32, hidden_sizes=[64, 128, 256, 512], depths=[1, 2, 2, 1]),
     "tiny": dict(embedding_size=16, hidden_sizes=[32, 64, 128, 256], depths=[1, 1, 1, 1]),
     "tiny_deep": dict(embedding_size=16, hidden_sizes=[32, 64, 128, 256], depths=[3, 4, 6, 3]),
+    "tiny_wide": dict(embedding_size=16, hidden_sizes=[32, 64, 128, 256], depths=[3, 4, 6, 3], reduction=2),
 }
 # ImageNet normalisation of torchvision/HF ResNets
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
@@ -61,12 +64,12 @@ class ConvNorm(nn.Module):
 
 
 class Bottleneck(nn.Module):
-    """1x1 reduce (to a quarter), 3x3 (carrying the stride), 1x1 expand, plus a projected shortcut when the shape
-    changes; ReLU after the sum."""
+    """1x1 reduce (to cout / reduction), 3x3 (carrying the stride), 1x1 expand, plus a projected shortcut when the
+    shape changes; ReLU after the sum."""
 
-    def __init__(self, cin: int, cout: int, stride: int = 1):
+    def __init__(self, cin: int, cout: int, stride: int = 1, reduction: int = 4):
         super().__init__()
-        mid = cout // 4
+        mid = cout // reduction
         self.shortcut = ConvNorm(cin, cout, 1, stride, relu=False) if cin != cout or stride != 1 else nn.Identity()
         self.layer = nn.Sequential(ConvNorm(cin, mid, 1), ConvNorm(mid, mid, 3, stride), ConvNorm(mid, cout, 1, relu=False))
 
@@ -94,12 +97,33 @@ def deepen(weights: dict, own: dict, prefix: str = "") -> dict:
     return grown
 
 
+def widen(weights: dict, own: dict, prefix: str = "") -> dict:
+    """`weights` of an encoder with narrower bottleneck interiors completed for `own`'s wider ones (keys under
+    `prefix`): each stored tensor fills the leading part of `own`'s; the channels it lacks keep `own`'s draw, except
+    that every convolution's weights from an added input channel are zero, so the added channels reach nothing and
+    the wider network computes exactly what the narrower one did (Net2WiderNet's aim, Chen et al. 2016, with zeros
+    in place of copies); the outgoing zeros get a gradient at once and the rest follows."""
+    grown = dict(weights)
+    for key, value in weights.items():
+        mine = own.get(key)
+        if (not key.startswith(prefix + "encoder.stages.") or mine is None or mine.shape == value.shape
+                or mine.ndim != value.ndim or any(m < v for m, v in zip(mine.shape, value.shape))):
+            continue  # only tensors that fit inside own's; anything else is left for loading to refuse
+        wide = mine.clone()
+        if wide.ndim == 4:
+            wide[:, value.shape[1]:] = 0
+        wide[tuple(slice(0, size) for size in value.shape)] = value
+        grown[key] = wide
+    return grown
+
+
 class Stage(nn.Module):
     """`depth` bottlenecks, the first one changing width and stride."""
 
-    def __init__(self, cin: int, cout: int, depth: int, stride: int):
+    def __init__(self, cin: int, cout: int, depth: int, stride: int, reduction: int = 4):
         super().__init__()
-        self.layers = nn.Sequential(Bottleneck(cin, cout, stride), *[Bottleneck(cout, cout) for _ in range(depth - 1)])
+        self.layers = nn.Sequential(Bottleneck(cin, cout, stride, reduction),
+                                    *[Bottleneck(cout, cout, 1, reduction) for _ in range(depth - 1)])
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.layers(x)
@@ -120,20 +144,20 @@ class Stem(nn.Module):
 class Stages(nn.Module):
     """The four stages; the first keeps the stem's resolution."""
 
-    def __init__(self, embedding_size: int, hidden_sizes, depths):
+    def __init__(self, embedding_size: int, hidden_sizes, depths, reduction: int = 4):
         super().__init__()
         widths = [embedding_size, *hidden_sizes]
-        self.stages = nn.ModuleList(Stage(widths[i], widths[i + 1], depths[i], 1 if i == 0 else 2)
+        self.stages = nn.ModuleList(Stage(widths[i], widths[i + 1], depths[i], 1 if i == 0 else 2, reduction)
                                     for i in range(len(depths)))
 
 
 class ResNet(nn.Module):
     """Stem + stages; forward gives the stem output and every stage's (HF's hidden_states)."""
 
-    def __init__(self, embedding_size: int, hidden_sizes, depths):
+    def __init__(self, embedding_size: int, hidden_sizes, depths, reduction: int = 4):
         super().__init__()
         self.embedder = Stem(embedding_size)
-        self.encoder = Stages(embedding_size, hidden_sizes, depths)
+        self.encoder = Stages(embedding_size, hidden_sizes, depths, reduction)
         for module in self.modules():  # HF ResNet's initialisation draw for draw (its N(0, 0.02) first, then
             if isinstance(module, nn.Conv2d):  # He's), so a seed gives the weights the HF-built runs had
                 nn.init.normal_(module.weight, std=0.02)
