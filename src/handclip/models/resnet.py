@@ -8,7 +8,8 @@ F1 256x56x56, F2 512x28x28, F3 1024x14x14, F4 2048x7x7 for a 224 input; the pape
 channels, torchvision-style ResNet50 stems have 64); 'tiny' is a small bottleneck ResNet for CPU runs
 and tests; 'tiny_deep' has tiny's widths at ResNet-50's block counts, grown from a trained 'tiny' by `deepen` (the
 blocks it lacks start as identities); 'tiny_wide' doubles tiny_deep's bottleneck interiors (as WRN-50-2 does
-ResNet-50's), grown from a trained 'tiny_deep' by `widen` (the channels it adds start disconnected). ImageNet weights load from a local HF directory or a hub id such as `microsoft/resnet-50`.
+ResNet-50's), grown from a trained 'tiny_deep' by `widen` (the channels it adds start disconnected). ImageNet
+weights load from a local HF directory or a hub id such as `microsoft/resnet-50`.
 """
 
 from __future__ import annotations
