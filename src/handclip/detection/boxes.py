@@ -34,12 +34,11 @@ def nms(boxes: np.ndarray, scores: np.ndarray, iou_threshold: float = 0.5, max_k
     own area lies inside one (a part of a hand boxed again inside the hand's box); at most `max_keep` are kept."""
     order = np.argsort(-np.asarray(scores, np.float64), kind="stable")
     overlap = iou_matrix(boxes, boxes)
-    inside = inside_matrix(boxes, boxes) if inside_threshold is not None else np.zeros_like(overlap)
-    limit = np.inf if inside_threshold is None else inside_threshold
+    inside = inside_matrix(boxes, boxes) if inside_threshold is not None else None
     keep: list[int] = []
     for i in order:
         if max_keep is not None and len(keep) >= max_keep:
             break
-        if all(overlap[i, j] <= iou_threshold and inside[i, j] <= limit for j in keep):
+        if all(overlap[i, j] <= iou_threshold and (inside is None or inside[i, j] <= inside_threshold) for j in keep):
             keep.append(int(i))
     return np.array(keep, np.int64)
