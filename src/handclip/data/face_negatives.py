@@ -1,12 +1,15 @@
 """Face negatives for the hand detector (issue 13): a person's head and shoulders drawn in focus into a training
 frame, clear of its hands. On webcam photos faces outscored the real hands; the renders show faces only small and
 blurred in the rooms behind, so the detector never learnt that a skin-toned oval with eyes and hair is not a hand.
+Two styles: 'flat' draws the renderer's person (handclip.data.synth.people), 'shaded' a lit, textured one
+(handclip.data.shaded_person).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
+from handclip.data.shaded_person import draw_shaded_person
 from handclip.data.synth.people import draw_person, shirt
 from handclip.data.synth.raster import to_srgb8
 from handclip.data.synth.skin import TONES, sample_tone
@@ -16,6 +19,7 @@ ASPECT = (0.7, 1.2)  # fall out of the frame) and its width over its height
 MARGIN = 0.1  # hands' boxes grown by this fraction a side must stay clear of it
 TRIES = 6
 EXPOSURE = (0.7, 1.2)  # the face's brightness against the tone's albedo
+STYLES = ("flat", "shaded")
 
 
 def _hands_mask(boxes: np.ndarray, shape) -> np.ndarray:
@@ -29,9 +33,12 @@ def _hands_mask(boxes: np.ndarray, shape) -> np.ndarray:
     return mask
 
 
-def add_face(image: np.ndarray, boxes: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """A copy of uint8 `image` (H, W, 3) with a person drawn in whose pixels in the frame touch none of the hands'
-    boxes (M, 4) [x, y, w, h] px; the image itself when no such drawing turns up in TRIES draws."""
+def add_face(image: np.ndarray, boxes: np.ndarray, rng: np.random.Generator, style: str = "flat") -> np.ndarray:
+    """A copy of uint8 `image` (H, W, 3) with a person drawn in (`style`: one of STYLES) whose pixels in the frame
+    touch none of the hands' boxes (M, 4) [x, y, w, h] px; the image itself when no such drawing turns up in TRIES
+    draws."""
+    if style not in STYLES:
+        raise ValueError(f"face negatives: style must be one of {STYLES}, got {style!r}")
     height, width = image.shape[:2]
     hands = _hands_mask(boxes, (height, width))
     for _ in range(TRIES):
@@ -46,9 +53,11 @@ def add_face(image: np.ndarray, boxes: np.ndarray, rng: np.random.Generator) -> 
         outer = np.s_[seen[1]:seen[3], seen[0]:seen[2]]
         figure = np.zeros((h, w, 3), np.float32)
         figure[inner] = image[outer]
-        word = list(TONES)[rng.integers(len(TONES))]
-        skin = to_srgb8(sample_tone(word, rng).back * rng.uniform(*EXPOSURE)).astype(np.float32)
-        draw_person(figure, rng, skin, shirt(rng))
+        tone = sample_tone(list(TONES)[rng.integers(len(TONES))], rng).back
+        if style == "shaded":
+            draw_shaded_person(figure, rng, tone, shirt(rng))
+        else:
+            draw_person(figure, rng, to_srgb8(tone * rng.uniform(*EXPOSURE)).astype(np.float32), shirt(rng))
         drawn = np.clip(figure[inner] + 0.5, 0, 255).astype(np.uint8)
         if (hands[outer] & (drawn != image[outer]).any(-1)).any():
             continue

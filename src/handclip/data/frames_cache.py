@@ -28,7 +28,7 @@ import numpy as np
 import torch
 
 from handclip.data import register
-from handclip.data.face_negatives import add_face
+from handclip.data.face_negatives import STYLES, add_face
 from handclip.data.synth.cache import (cache_folder, domain_jobs, read_cache, renderer_fingerprint, rendered,
                                       split_counts)
 from handclip.data.synth.full import SynthFrames
@@ -45,28 +45,33 @@ COLOUR_KEYS = ("brightness", "contrast", "saturation", "hue")
 @dataclass
 class FrameAugment:
     """Random zoom (factor of the letterbox scale, log-uniform), placement, mirroring, a face negative drawn in
-    with probability `faces`, and colour jitter."""
+    with probability `faces` (in `face_style`: handclip.data.face_negatives.STYLES), and colour jitter."""
 
     zoom: tuple[float, float] = (0.5, 1.6)
     flip: float = 0.5
     faces: float = 0.0
+    face_style: str = "flat"
     colour: Augment = field(default_factory=lambda: Augment(scale=(1.0, 1.0), shift=0.0, rotation=0.0))
 
     @classmethod
     def from_config(cls, cfg) -> "FrameAugment | None":
-        """None/False -> none, True -> defaults, a dict of zoom, flip, faces and colour keys -> those overridden."""
+        """None/False -> none, True -> defaults, a dict of zoom, flip, faces, face_style and colour keys -> those
+        overridden."""
         if not cfg:
             return None
         cfg = {} if cfg is True else dict(cfg)
-        unknown = set(cfg) - {"zoom", "flip", "faces", *COLOUR_KEYS}
+        unknown = set(cfg) - {"zoom", "flip", "faces", "face_style", *COLOUR_KEYS}
         if unknown:
             raise ValueError(f"synth_full_cache: unknown augmentation keys {sorted(unknown)}; known: zoom, flip, "
-                             f"faces, {', '.join(COLOUR_KEYS)}")
+                             f"faces, face_style, {', '.join(COLOUR_KEYS)}")
         colour = Augment(scale=(1.0, 1.0), shift=0.0, rotation=0.0, **{k: cfg[k] for k in COLOUR_KEYS if k in cfg})
         faces = float(cfg.get("faces", cls.faces))
         if not 0.0 <= faces <= 1.0:
             raise ValueError(f"synth_full_cache: augment.faces is a probability in [0, 1], got {faces}")
-        return cls(tuple(cfg.get("zoom", cls.zoom)), float(cfg.get("flip", cls.flip)), faces, colour)
+        style = str(cfg.get("face_style", cls.face_style))
+        if style not in STYLES:
+            raise ValueError(f"synth_full_cache: augment.face_style is one of {STYLES}, got {style!r}")
+        return cls(tuple(cfg.get("zoom", cls.zoom)), float(cfg.get("flip", cls.flip)), faces, style, colour)
 
 
 def _render(job: tuple) -> tuple[int, dict]:
@@ -139,7 +144,7 @@ class SynthFullCache(torch.utils.data.Dataset):
                 image, left = image[:, ::-1], ~left
                 boxes[:, 0] = width - 1 - boxes[:, 0] - boxes[:, 2]
             if self.augment.faces and rng.random() < self.augment.faces:
-                image = add_face(image, boxes[valid], rng)
+                image = add_face(image, boxes[valid], rng, self.augment.face_style)
             scale = self.size / max(height, width) * float(np.exp(rng.uniform(*np.log(self.augment.zoom))))
             span = np.array([self.size - round(width * scale), self.size - round(height * scale)])
             offset = np.round(rng.uniform(np.minimum(span, 0), np.maximum(span, 0))).astype(int)
