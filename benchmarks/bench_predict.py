@@ -15,6 +15,7 @@ MediaPipe's 41 images/s (4.8 s, 211 MB) and the former 5.4 images/s are the issu
     python benchmarks/bench_predict.py --out benchmarks/results/predict.json
     python benchmarks/bench_predict.py --config dg_clip/cpu --out benchmarks/results/predict_dg_clip_cpu.json
     python benchmarks/bench_predict.py --upright-look --out benchmarks/results/predict_upright_look.json
+    python benchmarks/bench_predict.py --look-around --out benchmarks/results/predict_look_around.json
 """
 
 from __future__ import annotations
@@ -151,9 +152,11 @@ def main() -> int:
     parser.add_argument("--config", help="instead of --checkpoint: this config's model with random weights (dg_clip/cpu)")
     parser.add_argument("--batch-size", type=int, help="passed on to predict (default: predict's own)")
     parser.add_argument("--upright-look", action="store_true", help="passed on to predict: the second, upright look")
+    parser.add_argument("--look-around", action="store_true", help="passed on to predict: five looks blended")
     parser.add_argument("--repeats", type=int, default=1, help="runs; the fastest by CPU time is reported")
     parser.add_argument("--out", type=Path)
     args = parser.parse_args()
+    looks = (["--upright-look"] if args.upright_look else []) + (["--look-around"] if args.look_around else [])
     if not args.images.is_dir():
         print(f"skipped: {args.images} is absent (the real frames live in ../shared/realdev; give --images DIR)")
         return 0
@@ -173,14 +176,14 @@ def main() -> int:
             out = Path(tmp) / f"out{k}"
             argv = [sys.executable, "-m", "handclip.cli", "predict", str(folder), "--checkpoint", checkpoint,
                     "--out", str(out)] + (["--batch-size", str(args.batch_size)] if args.batch_size else []) + \
-                   (["--upright-look"] if args.upright_look else [])
+                   looks
             runs.append(measure(argv, out, len(frames)))
         size = read_image(frames[0]).shape[:2]
     report = {
         "benchmark": "predict_folder",
         "command": "handclip predict DIR --checkpoint MODEL --out OUT"
                    + (f" --batch-size {args.batch_size}" if args.batch_size else "")
-                   + (" --upright-look" if args.upright_look else ""),
+                   + "".join(f" {flag}" for flag in looks),
         "images": len(frames), "image_size_hw": list(size), "frames": str(args.images), "model": model,
         "machine": {"cpus": os.cpu_count(), "cpu": platform.processor() or platform.machine()},
         "target": "images_per_s >= MediaPipe's 41 on an idle machine (issue 13, item 0)",

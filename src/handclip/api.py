@@ -13,7 +13,6 @@ from __future__ import annotations
 import math
 import warnings
 from pathlib import Path
-from typing import Sequence
 
 import numpy as np
 import torch
@@ -102,16 +101,19 @@ class Predictor:
     """Runs a trained Method on full images: crop, mirror left hands, predict, map back."""
 
     def __init__(self, method, device: str | torch.device | None = None, batch_size: int = 16, detector=None,
-                 reads_side: bool = False, upright_look: bool = False, min_confidence: float = 0.0):
+                 reads_side: bool = False, upright_look: bool = False, min_confidence: float = 0.0,
+                 look_around: bool = False):
         """detector: a handclip.detection.detector.HandDetector for hands(), or None. reads_side: the method reads
         either hand as photographed (reads_either_hand), so hands() names each side from the predicted skeleton.
         upright_look: also read each hand turned upright and keep the surer look (handclip.refine.UprightLook).
+        look_around: read each hand upright and four ways around it and blend the looks (UprightLook's around).
         min_confidence: hands() drops a detected box whose pose has a lower mean joint confidence (the hand check:
         a face or a sleeve gives the pose model no sure joint; 0 keeps every box)."""
         from handclip.refine import UprightLook
 
         self.device = device if isinstance(device, torch.device) else preflight.device(device)
-        self.method = (UprightLook(method) if upright_look else method).to(self.device).eval()
+        looks = upright_look or look_around
+        self.method = (UprightLook(method, around=look_around) if looks else method).to(self.device).eval()
         self.batch_size = batch_size
         self.size = int(method.input_size)
         self.detector = detector
@@ -257,11 +259,12 @@ class Predictor:
 
 def load(checkpoint=None, device: str | torch.device | None = None, batch_size: int = 16,
          detector: str | Path | None = "auto", upright_look: bool = False,
-         min_confidence: float | str = "auto") -> Predictor:
+         min_confidence: float | str = "auto", look_around: bool = False) -> Predictor:
     """A Predictor for a checkpoint .pt, a packed .safetensors model or a shipped model's name (`handclip models`);
     None loads the default shipped model. The method is rebuilt from the config stored with the weights.
     detector: a hand detector for Predictor.hands() (name or file); 'auto' the shipped one if any; None none.
-    upright_look: a second look at each hand turned upright (Predictor). min_confidence: the hand check of
+    upright_look: a second look at each hand turned upright (Predictor); look_around: five looks blended (Predictor).
+    min_confidence: the hand check of
     Predictor.hands(); 'auto' the shipped model's calibrated one (zoo entry `min_confidence`), 0 for files."""
     from handclip.detection.detector import load_detector
     from handclip.zoo import default_detector, hand_check, load_model
@@ -272,7 +275,7 @@ def load(checkpoint=None, device: str | torch.device | None = None, batch_size: 
     method, config = load_model(checkpoint)
     floor = hand_check(checkpoint) if min_confidence == "auto" else float(min_confidence)
     return Predictor(method, device=device, batch_size=batch_size, detector=finder, reads_side=reads_either_hand(config),
-                     upright_look=upright_look, min_confidence=floor)
+                     upright_look=upright_look, min_confidence=floor, look_around=look_around)
 
 
 def to_json(result: dict, decimals: int = 3) -> dict:

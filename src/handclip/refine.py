@@ -8,6 +8,11 @@ can read worse turned by a few degrees; a method with no confidence keeps the up
 to show a right hand (its side was given and a left hand mirrored in), a look whose skeleton is right-handed
 (handclip.detection.side_cues.curl_chirality) wins over one that is not: a left-handed reading of a right hand has
 its thumb on the wrong edge or its depth turned over.
+
+Looking around (`around=True`, test-time augmentation as mmpose's flip and multi-scale tests): the upright crop is
+also read turned 15 degrees either way and zoomed in and out, and each joint is the mean of the five looks' readings
+weighted by their confidence to the fourth power (the set and power chosen on held-out renders, docs/models/README.md
+"Looking around (stop 23)"); a known right hand's left-handed looks weigh nothing when another look is right-handed.
 """
 
 from __future__ import annotations
@@ -21,13 +26,15 @@ from handclip.data.crop import crop_transform, hand_tilt
 from handclip.detection.side_cues import curl_chirality
 
 _LOOK_KEYS = ("uv", "xyz", "verts", "confidence")  # what a look answers per hand; the rest is the first look's
+AROUND = ((15.0, 1.0), (-15.0, 1.0), (0.0, 1.15), (0.0, 0.87))  # (degrees, zoom) of the looks beside the upright one
+SURE_POWER = 4  # a joint's reading weighs its confidence to this power when looks are blended
 
 
-def turn_crop(image: np.ndarray, K, angle_deg: float) -> dict:
-    """A square crop turned by angle_deg (crop_transform's roll) about its centre, at its own size: the image,
-    its intrinsics A K R^T (as handclip.data.crop.crop_hand), the 2x3 affine A and the roll R (3, 3)."""
+def turn_crop(image: np.ndarray, K, angle_deg: float, zoom: float = 1.0) -> dict:
+    """A square crop turned by angle_deg (crop_transform's roll) about its centre and magnified by zoom, at its own
+    size: the image, its intrinsics A K R^T (as handclip.data.crop.crop_hand), the 2x3 affine A and the roll R (3, 3)."""
     size = image.shape[0]
-    A, R = crop_transform(((size - 1) / 2, (size - 1) / 2, size), size, angle_deg)
+    A, R = crop_transform(((size - 1) / 2, (size - 1) / 2, size / zoom), size, angle_deg)
     A3 = np.vstack([A, [0.0, 0.0, 1.0]])
     turned = cv2.warpAffine(image, A, (size, size), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT)
     return {"image": turned, "K": A3 @ np.asarray(K, np.float64) @ R.T, "A": A, "R": R}
@@ -48,12 +55,13 @@ def turn_back(pred: dict, turn: dict) -> dict:
 class UprightLook(nn.Module):
     """A pose method whose predict() also reads every hand turned upright (turn_crop by hand_tilt of its first
     skeleton) and keeps, per hand, the look with the higher mean 'confidence', or the only right-handed look of a
-    crop known to show a right hand. right_hands: every crop does (the dataset readers mirror left hands in); a
-    batch's 'right_hand' (B,) bools say it per crop instead. Everything else is the method's."""
+    crop known to show a right hand; with around=True it blends the upright look and the AROUND looks instead.
+    right_hands: every crop shows a right hand (the dataset readers mirror left hands in); a batch's 'right_hand'
+    (B,) bools say it per crop instead. Everything else is the method's."""
 
-    def __init__(self, method: nn.Module, right_hands: bool = False):
+    def __init__(self, method: nn.Module, right_hands: bool = False, around: bool = False):
         super().__init__()
-        self.method, self.right_hands = method, bool(right_hands)
+        self.method, self.right_hands, self.around = method, bool(right_hands), bool(around)
 
     def __getattr__(self, name):
         try:
@@ -64,21 +72,33 @@ class UprightLook(nn.Module):
     @torch.no_grad()
     def predict(self, batch: dict) -> dict[str, torch.Tensor]:
         """The method's predict() dict, each hand's 'uv' (batch crop pixels), 'xyz', 'verts' and 'confidence'
-        from its chosen look, and 'upright' (B,): whether that is the upright one."""
+        from its chosen (or blended) look, and 'upright' (B,): whether that is upright-based."""
         first = self.method.predict(batch)
         keys = [k for k in _LOOK_KEYS if k in first]
         images, Ks = batch["image"].cpu().numpy(), batch["K"].double().cpu().numpy()
-        uv = first["uv"].double().cpu().numpy()
-        turns = [turn_crop(images[i], Ks[i], hand_tilt(uv[i])) for i in range(len(images))]
-        second = self.method.predict({
-            "image": torch.from_numpy(np.stack([t["image"] for t in turns])).to(batch["image"].device),
-            "K": torch.from_numpy(np.stack([t["K"] for t in turns]).astype(np.float32)).to(batch["image"].device)})
-        second = {k: second[k].double().cpu().numpy() for k in keys}
-        back = [turn_back({k: second[k][i] for k in keys}, t) for i, t in enumerate(turns)]
-        upright = {k: torch.from_numpy(np.stack([b[k] for b in back])).to(first[k]) for k in keys}
-        take = self._take_upright(first, upright, batch.get("right_hand", [self.right_hands] * len(images)))
+        tilts = [hand_tilt(uv) for uv in first["uv"].double().cpu().numpy()]
+        right_hand = batch.get("right_hand", [self.right_hands] * len(images))
+        looks = [self._look(images, Ks, [tilt + turn for tilt in tilts], zoom, keys, batch["image"].device)
+                 for turn, zoom in ((0.0, 1.0), *(AROUND if self.around else ()))]
+        looks = [{k: torch.from_numpy(look[k]).to(first[k]) for k in keys} for look in looks]
+        if self.around:
+            return {**first, **_blend(looks, right_hand), "upright": torch.ones(len(images), dtype=torch.bool,
+                                                                                device=first["uv"].device)}
+        upright = looks[0]
+        take = self._take_upright(first, upright, right_hand)
         chosen = {k: torch.where(take.view(-1, *[1] * (first[k].ndim - 1)), upright[k], first[k]) for k in keys}
         return {**first, **chosen, "upright": take}
+
+    def _look(self, images: np.ndarray, Ks: np.ndarray, angles: list[float], zoom: float, keys: list[str],
+              device) -> dict[str, np.ndarray]:
+        """The method's answers (keys) on every crop turned by its angle and magnified by zoom, turned back."""
+        turns = [turn_crop(image, K, angle, zoom) for image, K, angle in zip(images, Ks, angles)]
+        out = self.method.predict({
+            "image": torch.from_numpy(np.stack([t["image"] for t in turns])).to(device),
+            "K": torch.from_numpy(np.stack([t["K"] for t in turns]).astype(np.float32)).to(device)})
+        out = {k: out[k].double().cpu().numpy() for k in keys}
+        back = [turn_back({k: out[k][i] for k in keys}, t) for i, t in enumerate(turns)]
+        return {k: np.stack([b[k] for b in back]) for k in keys}
 
     @staticmethod
     def _take_upright(first: dict, upright: dict, right_hand) -> torch.Tensor:
@@ -91,7 +111,38 @@ class UprightLook(nn.Module):
             take = torch.ones(len(first["uv"]), dtype=torch.bool, device=device)
         right = torch.as_tensor(np.asarray(right_hand, bool), device=device)
         if right.any() and "xyz" in first:
-            turned_right, first_right = (torch.from_numpy(curl_chirality(look["xyz"].double().cpu().numpy()) > 0)
-                                         .to(device) for look in (upright, first))
+            turned_right, first_right = (_right_handed(look) for look in (upright, first))
             take = torch.where(right & (turned_right != first_right), turned_right, take)
         return take
+
+
+def _right_handed(look: dict) -> torch.Tensor:
+    """(B,) whether each hand of a look reads as a right hand (its 3D skeleton's curl)."""
+    return torch.from_numpy(curl_chirality(look["xyz"].double().cpu().numpy()) > 0).to(look["uv"].device)
+
+
+def _blend(looks: list[dict], right_hand) -> dict[str, torch.Tensor]:
+    """Per hand, the looks' 'uv', 'xyz' and 'confidence' averaged joint by joint with weights confidence **
+    SURE_POWER (equal without confidence), 'verts' with each look's mean joint weight; a known right hand's
+    left-handed looks weigh nothing where one of its looks is right-handed."""
+    first = looks[0]
+    n, joints = first["uv"].shape[:2]
+    if "confidence" in first:
+        weight = torch.stack([look["confidence"].clamp_min(1e-6) ** SURE_POWER for look in looks])  # (L, B, J)
+    else:
+        weight = torch.ones(len(looks), n, joints, dtype=first["uv"].dtype, device=first["uv"].device)
+    right = torch.as_tensor(np.asarray(right_hand, bool), device=weight.device)
+    if right.any() and "xyz" in first:
+        righty = torch.stack([_right_handed(look) for look in looks])  # (L, B)
+        keep = ~right | ~righty.any(0) | righty  # a known right hand with a right-handed look drops its others
+        weight = weight * keep[..., None].to(weight)
+    out = {}
+    for key in ("uv", "xyz", "confidence"):
+        if key in first:
+            stack = torch.stack([look[key] for look in looks])
+            w = weight if stack.ndim == 3 else weight[..., None]
+            out[key] = (stack * w).sum(0) / w.sum(0)
+    if "verts" in first:
+        w = weight.mean(-1)[..., None, None]
+        out["verts"] = (torch.stack([look["verts"] for look in looks]) * w).sum(0) / w.sum(0)
+    return out

@@ -34,6 +34,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--upright-look", action="store_true",
                         help="also read every hand turned upright and keep the surer look, as predict --upright-look "
                         "does (handclip.refine; twice the network time)")
+    parser.add_argument("--look-around", action="store_true",
+                        help="read every hand upright, turned 15 degrees either way and zoomed in and out, and blend "
+                        "the five looks joint by joint by confidence, as predict --look-around (six times the network time)")
     parser.add_argument("--batch-size", type=int, default=16)
     parser.add_argument("--device", choices=["cpu", "cuda"], help="default: cuda when present")
 
@@ -117,10 +120,10 @@ def run(args) -> int:
     except (CheckpointError, ConfigError) as err:
         print(f"handclip eval: {one_line(err)}", file=sys.stderr)
         return 1
-    if args.upright_look:
+    if args.upright_look or args.look_around:
         from handclip.refine import UprightLook
 
-        method = UprightLook(method, right_hands=True)  # the readers mirror left hands in
+        method = UprightLook(method, right_hands=True, around=args.look_around)  # the readers mirror left hands in
     problem = _check_write_pred(args.write_pred, entries)
     if problem:
         print(f"handclip eval: {problem}", file=sys.stderr)
@@ -153,6 +156,7 @@ def run(args) -> int:
         print(f"\n== {label} ==\n{evaluator.table(results)}\nwrote {paths['json']} and {paths['png']}")
         summary[label] = {"protocol": protocol, "num_samples": results["num_samples"], "metrics": results["metrics"]}
     (out_dir / "summary.json").write_text(json.dumps({"checkpoint": str(args.checkpoint), "upright_look": args.upright_look,
+                                                      "look_around": args.look_around,
                                                       "results": summary}, indent=2))
     print(f"summary: {out_dir / 'summary.json'}")
     return 0

@@ -43,6 +43,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="also read every hand turned upright (wrist below the middle knuckle, from the first "
                         "skeleton) and keep the look the model is surer of: better on tilted hands, twice the pose "
                         "network's time (handclip.refine)")
+    parser.add_argument("--look-around", action=argparse.BooleanOptionalAction, default=False,
+                        help="read every hand upright, turned 15 degrees either way and zoomed in and out, and blend "
+                        "the five looks joint by joint by the model's confidence: the best 2D on renders and photos, "
+                        "six times the pose network's time (handclip.refine)")
     parser.add_argument("--max-hands", type=int, default=2, help="detector: at most this many hands per image (2)")
     parser.add_argument("--min-score", type=float, default=0.3, help="detector: keep hands scoring at least this (0.3)")
     parser.add_argument("--min-confidence", type=float, default=None,
@@ -321,7 +325,7 @@ def run(args: argparse.Namespace) -> int:
                         f"{held[0].name}); pass --overwrite to replace them or choose another --out")
     finder = None if args.box or args.boxes or video or args.detector == "none" else args.detector or "auto"
     predictor = handclip.load(args.checkpoint, device=args.device, batch_size=args.batch_size, detector=finder,
-                              upright_look=args.upright_look,
+                              upright_look=args.upright_look, look_around=args.look_around,
                               min_confidence="auto" if args.min_confidence is None else args.min_confidence)
     if predictor.detector is not None and args.left:
         print("handclip predict: --left goes with --box (or --detector none, the whole image); the detector finds "
