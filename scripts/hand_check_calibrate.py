@@ -53,9 +53,11 @@ def main() -> None:
     parser.add_argument("--n", type=int, default=400, help="held-out frames rendered (400)")
     parser.add_argument("--seed", type=int, default=777, help="their seed (777: no recipe trains on it)")
     parser.add_argument("--upright-look", action="store_true", help="calibrate the model read with the second look")
+    parser.add_argument("--look-around", action="store_true", help="calibrate the model read with five looks blended")
     args = parser.parse_args()
     torch.set_grad_enabled(False)
     predictor = handclip.load(args.model, device="cpu", detector=args.detector, upright_look=args.upright_look,
+                              look_around=args.look_around,
                               min_confidence=0.0)
     hit, conf = hits_and_confidences(predictor, held_out_frames(args.n, args.seed))
     threshold = float(np.quantile(conf[hit], 1 - args.keep))

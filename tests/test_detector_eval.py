@@ -103,13 +103,16 @@ def test_eval_detector_takes_each_side_from_a_pose_model_reading_either_hand(tmp
     left = mirror_xyz(pose_hand(np.random.default_rng(0)).joints)
     sides = {}
     both = str(pose_model(left, 0.5))
-    for name, extra in (("detector", []), ("pose", ["--pose", both]), ("look", ["--pose", both, "--upright-look"])):
+    for name, extra in (("detector", []), ("pose", ["--pose", both]), ("look", ["--pose", both, "--upright-look"]),
+                        ("around", ["--pose", both, "--look-around"])):
         out = tmp_path / name
         assert cli.main(["eval-detector", "--detector", str(ckpt), "--sets", str(folder), "--out", str(out), *extra]) == 0
         summary = json.loads((out / "summary.json").read_text())
-        sides[name] = (summary["side_from"], summary["sets"]["set"]["side_correct"], summary["upright_look"])
-    assert sides["detector"] == ("detector", 0.0, False) and sides["pose"][1:] == (1.0, False)
-    assert sides["look"][1:] == (1.0, True)  # the turned look's skeleton, turned back, keeps its side
+        sides[name] = (summary["side_from"], summary["sets"]["set"]["side_correct"], summary["upright_look"],
+                       summary["look_around"])
+    assert sides["detector"] == ("detector", 0.0, False, False) and sides["pose"][1:] == (1.0, False, False)
+    assert sides["look"][1:] == (1.0, True, False)  # the turned look's skeleton, turned back, keeps its side
+    assert sides["around"][1:] == (1.0, False, True)  # so do the five looks blended
     capsys.readouterr()
     assert cli.main(["eval-detector", "--detector", str(ckpt), "--sets", str(folder), "--out", str(tmp_path / "r"),
                      "--pose", str(pose_model(left, 0.0))]) == 1

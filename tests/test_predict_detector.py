@@ -151,10 +151,12 @@ def test_the_hand_check_drops_boxes_the_pose_model_is_unsure_of(files, monkeypat
     assert checked.hands(photo, min_confidence=0.99) == [[]]
     # the shipped value travels with the zoo entry: files get none, a packed model its own
     monkeypatch.setenv("HANDCLIP_ZOO", str(tmp_path / "zoo"))
-    zoo.pack(files["pose"], "checked", method="mean_pose", min_confidence=0.3)
+    zoo.pack(files["pose"], "checked", method="mean_pose", min_confidence=0.3, min_confidence_look_around=0.4)
     zoo.pack(files["pose"], "unchecked", method="mean_pose")
     assert zoo.hand_check("checked") == 0.3 and zoo.hand_check("unchecked") == 0.0 and zoo.hand_check(files["pose"]) == 0
     assert handclip.load("checked", device="cpu", detector=None).min_confidence == 0.3
+    assert zoo.hand_check("checked", look_around=True) == 0.4 and zoo.hand_check("unchecked", look_around=True) == 0.0
+    assert handclip.load("checked", device="cpu", detector=None, look_around=True).min_confidence == 0.4
     assert handclip.load("checked", device="cpu", detector=None, min_confidence=0).min_confidence == 0
 
 

@@ -265,7 +265,8 @@ def load(checkpoint=None, device: str | torch.device | None = None, batch_size: 
     detector: a hand detector for Predictor.hands() (name or file); 'auto' the shipped one if any; None none.
     upright_look: a second look at each hand turned upright (Predictor); look_around: five looks blended (Predictor).
     min_confidence: the hand check of
-    Predictor.hands(); 'auto' the shipped model's calibrated one (zoo entry `min_confidence`), 0 for files."""
+    Predictor.hands(); 'auto' the shipped model's calibrated one (zoo entry `min_confidence`; looking around
+    `min_confidence_look_around` where it has one), 0 for files."""
     from handclip.detection.detector import load_detector
     from handclip.zoo import default_detector, hand_check, load_model
 
@@ -273,7 +274,7 @@ def load(checkpoint=None, device: str | torch.device | None = None, batch_size: 
         detector = default_detector()
     finder = None if detector is None else load_detector(detector, device=device, batch_size=batch_size)
     method, config = load_model(checkpoint)
-    floor = hand_check(checkpoint) if min_confidence == "auto" else float(min_confidence)
+    floor = hand_check(checkpoint, look_around=look_around) if min_confidence == "auto" else float(min_confidence)
     return Predictor(method, device=device, batch_size=batch_size, detector=finder, reads_side=reads_either_hand(config),
                      upright_look=upright_look, min_confidence=floor, look_around=look_around)
 

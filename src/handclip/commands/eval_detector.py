@@ -21,6 +21,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         "hand's side is then its skeleton's chirality, as predict gives it (default: the detector's)")
     parser.add_argument("--upright-look", action="store_true",
                         help="--pose: read each hand turned upright as well and keep the surer look (predict --upright-look)")
+    parser.add_argument("--look-around", action="store_true",
+                        help="--pose: read each hand five ways around upright and blend the looks (predict --look-around)")
     parser.add_argument("--min-confidence", type=float, default=None,
                         help="--pose: the hand check, as predict's (default: the pose model's calibrated value, 0 for "
                         "files); every box of the curve is then posed and the boxes it drops are left out")
@@ -93,6 +95,7 @@ def run(args: argparse.Namespace) -> int:
 
         predictor = handclip.load(args.pose, device=args.device, batch_size=args.batch_size,
                                   detector=args.detector or "auto", upright_look=args.upright_look,
+                                  look_around=args.look_around,
                                   min_confidence="auto" if args.min_confidence is None else args.min_confidence)
         if not predictor.reads_side:
             raise ValueError(f"--pose {args.pose}: the model was trained on right hands only and reads no side; give a "
@@ -116,6 +119,7 @@ def run(args: argparse.Namespace) -> int:
     args.out.mkdir(parents=True, exist_ok=True)
     summary = {"detector": str(args.detector or default_detector()), "side_from": args.pose or "detector",
                "upright_look": bool(args.pose and args.upright_look),
+               "look_around": bool(args.pose and args.look_around),
                "min_confidence": predictor.min_confidence if args.pose else 0.0, "iou_hit": 0.5,
                "max_hands": args.max_hands, "sets": summaries, "curves": curves}
     (args.out / "summary.json").write_text(json.dumps(summary, indent=1) + "\n")

@@ -23,6 +23,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--min-confidence", type=float, default=None,
                         help="the pose model's hand check for predict on whole photos (mean joint confidence a "
                         "detected box needs), calibrated on renders by scripts/hand_check_calibrate.py")
+    parser.add_argument("--min-confidence-look-around", type=float, default=None,
+                        help="the same for predict --look-around, calibrated on its blended confidences "
+                        "(scripts/hand_check_calibrate.py --look-around)")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -34,7 +37,8 @@ def run(args: argparse.Namespace) -> int:
     try:
         entry = pack(args.checkpoint, args.name, method=args.method, zoo=args.zoo, card_template=args.card_template,
                      metrics=args.metrics, default=args.default, force=args.force,
-                     min_confidence=args.min_confidence)
+                     min_confidence=args.min_confidence,
+                     min_confidence_look_around=args.min_confidence_look_around)
     except (CheckpointError, ConfigError) as err:
         print(f"handclip pack: {err}", file=sys.stderr)
         return 1

@@ -105,13 +105,15 @@ def default_detector(zoo: str | Path | None = None) -> str | None:
     return names[0] if names else None
 
 
-def hand_check(name_or_path=None, zoo: str | Path | None = None) -> float:
-    """The hand check a shipped pose model was calibrated with (its entry's `min_confidence`; None: the default
-    model's); 0 for files and for models packed without one."""
+def hand_check(name_or_path=None, zoo: str | Path | None = None, look_around: bool = False) -> float:
+    """The hand check a shipped pose model was calibrated with (its entry's `min_confidence`, or with look_around its
+    `min_confidence_look_around` where packed with one; None: the default model's); 0 for files and for models
+    packed without one."""
     if name_or_path is not None and (Path(name_or_path).is_file() or looks_like_path(str(name_or_path))):
         return 0.0
     name = default_name(zoo) if name_or_path is None else str(name_or_path)
-    return float(find(name, zoo).get("min_confidence") or 0.0)
+    entry = find(name, zoo)
+    return float((look_around and entry.get("min_confidence_look_around")) or entry.get("min_confidence") or 0.0)
 
 
 def sha256(path: str | Path) -> str:

@@ -36,7 +36,7 @@ def model_files(name: str) -> dict[str, str]:
 
 def pack(checkpoint, name: str, method: str | None = None, zoo=None, card_template=None, metrics=(),
          default: bool = False, force: bool = False, tolerance: float = FP16_TOLERANCE,
-         min_confidence: float | None = None) -> dict:
+         min_confidence: float | None = None, min_confidence_look_around: float | None = None) -> dict:
     """Convert a training checkpoint into zoo model `name`; returns its index entry.
 
     method: the expected method name (checked against the checkpoint's config). metrics: summary.json files of
@@ -44,7 +44,8 @@ def pack(checkpoint, name: str, method: str | None = None, zoo=None, card_templa
     packed into a zoo without a default becomes it too; a hand detector never does: predict finds it by its
     method). force: replace an existing model of that name; its card, edited by hand, is kept (delete it to
     get a fresh skeleton). min_confidence: the pose model's hand check for Predictor.hands, calibrated on renders
-    (scripts/hand_check_calibrate.py); stored in the entry, none when not given.
+    (scripts/hand_check_calibrate.py); stored in the entry, none when not given. min_confidence_look_around: the same
+    calibrated on the blended confidences of --look-around (hand_check_calibrate.py --look-around).
     """
     if not NAME_PATTERN.match(name):
         raise ZooError(f"model name {name!r} must be lower-case letters, digits, '_' or '-'")
@@ -77,6 +78,7 @@ def pack(checkpoint, name: str, method: str | None = None, zoo=None, card_templa
         "source": {"checkpoint": str(checkpoint), "step": state.get("step"), "epoch": state.get("epoch")},
         "metrics": read_metrics(metrics),
         **({"min_confidence": float(min_confidence)} if min_confidence else {}),
+        **({"min_confidence_look_around": float(min_confidence_look_around)} if min_confidence_look_around else {}),
         "default": not detector and bool(default or not any(m.get("default") for m in others)),
     }
     card = folder / files["card"]
