@@ -22,7 +22,7 @@ import torch
 from handclip.data import collate
 from handclip.data.crop import hand_tilt
 from handclip.engine.evaluate import build_entry
-from handclip.refine import turn_back, turn_crop
+from handclip.refine import read_turned
 from handclip.zoo import load_model
 
 LOOKS = {"first": (False, 0.0, 1.0), "upright": (True, 0.0, 1.0), "up+15": (True, 15.0, 1.0), "up-15": (True, -15.0, 1.0),
@@ -48,11 +48,10 @@ def read_looks(method, dataset, batch_size: int = 32) -> dict:
         valid.append(batch.get("uv_valid", torch.ones(batch["uv"].shape[:2])).numpy() > 0)
         tilts = [hand_tilt(u) for u in method.predict(batch)["uv"].double().numpy()]
         for key, (upright, angle, zoom) in LOOKS.items():
-            turns = [turn_crop(image, K, (tilt if upright else 0.0) + angle, zoom) for image, K, tilt in zip(images, Ks, tilts)]
-            out = method.predict({"image": torch.from_numpy(np.stack([t["image"] for t in turns])),
-                                  "K": torch.from_numpy(np.stack([t["K"] for t in turns]).astype(np.float32))})
-            uv[key].append(np.stack([turn_back({"uv": u}, t)["uv"] for u, t in zip(out["uv"].double().numpy(), turns)]))
-            conf[key].append(out["confidence"].double().numpy())
+            look = read_turned(method, images, Ks, [(tilt if upright else 0.0) + angle for tilt in tilts], zoom,
+                               ("uv", "confidence"))
+            uv[key].append(look["uv"])
+            conf[key].append(look["confidence"])
     return {"uv": {k: np.concatenate(v) for k, v in uv.items()}, "conf": {k: np.concatenate(v) for k, v in conf.items()},
             "labels": np.concatenate(labels), "valid": np.concatenate(valid)}
 

@@ -52,6 +52,18 @@ def turn_back(pred: dict, turn: dict) -> dict:
     return out
 
 
+def read_turned(method, images: np.ndarray, Ks: np.ndarray, angles, zoom: float, keys, device="cpu") -> dict:
+    """A method's answers (keys, as float64 arrays) on every crop (B, S, S, 3) turned by its angle and magnified by
+    zoom (turn_crop), turned back into the crop they came from (turn_back)."""
+    turns = [turn_crop(image, K, angle, zoom) for image, K, angle in zip(images, Ks, angles)]
+    out = method.predict({
+        "image": torch.from_numpy(np.stack([t["image"] for t in turns])).to(device),
+        "K": torch.from_numpy(np.stack([t["K"] for t in turns]).astype(np.float32)).to(device)})
+    out = {k: out[k].double().cpu().numpy() for k in keys}
+    back = [turn_back({k: out[k][i] for k in keys}, t) for i, t in enumerate(turns)]
+    return {k: np.stack([b[k] for b in back]) for k in keys}
+
+
 class UprightLook(nn.Module):
     """A pose method whose predict() also reads every hand turned upright (turn_crop by hand_tilt of its first
     skeleton) and keeps, per hand, the look with the higher mean 'confidence', or the only right-handed look of a
@@ -78,7 +90,7 @@ class UprightLook(nn.Module):
         images, Ks = batch["image"].cpu().numpy(), batch["K"].double().cpu().numpy()
         tilts = [hand_tilt(uv) for uv in first["uv"].double().cpu().numpy()]
         right_hand = batch.get("right_hand", [self.right_hands] * len(images))
-        looks = [self._look(images, Ks, [tilt + turn for tilt in tilts], zoom, keys, batch["image"].device)
+        looks = [read_turned(self.method, images, Ks, [tilt + turn for tilt in tilts], zoom, keys, batch["image"].device)
                  for turn, zoom in ((0.0, 1.0), *(AROUND if self.around else ()))]
         looks = [{k: torch.from_numpy(look[k]).to(first[k]) for k in keys} for look in looks]
         if self.around:
@@ -88,17 +100,6 @@ class UprightLook(nn.Module):
         take = self._take_upright(first, upright, right_hand)
         chosen = {k: torch.where(take.view(-1, *[1] * (first[k].ndim - 1)), upright[k], first[k]) for k in keys}
         return {**first, **chosen, "upright": take}
-
-    def _look(self, images: np.ndarray, Ks: np.ndarray, angles: list[float], zoom: float, keys: list[str],
-              device) -> dict[str, np.ndarray]:
-        """The method's answers (keys) on every crop turned by its angle and magnified by zoom, turned back."""
-        turns = [turn_crop(image, K, angle, zoom) for image, K, angle in zip(images, Ks, angles)]
-        out = self.method.predict({
-            "image": torch.from_numpy(np.stack([t["image"] for t in turns])).to(device),
-            "K": torch.from_numpy(np.stack([t["K"] for t in turns]).astype(np.float32)).to(device)})
-        out = {k: out[k].double().cpu().numpy() for k in keys}
-        back = [turn_back({k: out[k][i] for k in keys}, t) for i, t in enumerate(turns)]
-        return {k: np.stack([b[k] for b in back]) for k in keys}
 
     @staticmethod
     def _take_upright(first: dict, upright: dict, right_hand) -> torch.Tensor:
