@@ -36,3 +36,41 @@ def test_another_runs_weights_a_missing_file_and_an_existing_output_are_refused(
     with pytest.raises(CheckpointError, match="exists"):
         write_average([a], a)
     assert load_checkpoint(a)["model"]["conv.weight"].tolist() == [1.0, 2.0]  # untouched
+
+
+def test_weighted_mean_and_a_packed_model_among_the_checkpoints(tmp_path):
+    from safetensors.torch import save_file
+
+    packed = tmp_path / "shipped.safetensors"  # a packed model: weights only, no config
+    save_file({"conv.weight": torch.tensor([4.0, 0.0]), "bn.running_mean": torch.tensor([4.0]),
+               "bn.num_batches_tracked": torch.tensor(99)}, str(packed))
+    run = _checkpoint(tmp_path / "run.pt", [1.0, 3.0], 7, 5)
+    out = average_checkpoints([packed, run], weights=[3, 1])
+    assert out["model"]["conv.weight"].tolist() == [3.25, 0.75]  # (3*4 + 1)/4, (3*0 + 3)/4
+    assert out["model"]["bn.running_mean"].tolist() == [3.25]
+    assert out["model"]["bn.num_batches_tracked"].item() == 7 and out["step"] == 5  # integers and config: the run's
+    assert out["averaged_weights"] == [0.75, 0.25]
+    assert average_checkpoints([packed, run])["model"]["conv.weight"].tolist() == [2.5, 1.5]  # equal by default
+
+
+def test_bad_weights_and_a_damaged_packed_model_are_refused(tmp_path):
+    run = _checkpoint(tmp_path / "run.pt", [1.0, 3.0], 7, 5)
+    with pytest.raises(CheckpointError, match="one positive weight per checkpoint"):
+        average_checkpoints([run, run], weights=[1.0])
+    with pytest.raises(CheckpointError, match="one positive weight per checkpoint"):
+        average_checkpoints([run, run], weights=[1.0, 0.0])
+    damaged = tmp_path / "damaged.safetensors"
+    damaged.write_bytes(b"not a safetensors file")
+    with pytest.raises(CheckpointError, match="damaged.safetensors: cannot read model weights"):
+        average_checkpoints([damaged, run])
+
+
+def test_keep_last_takes_named_weights_from_the_last_unaveraged(tmp_path):
+    a = save_checkpoint({"model": {"conv.weight": torch.tensor([2.0]), "matching.w": torch.tensor([1.0, 1.0, 1.0])},
+                         "step": 1}, tmp_path / "a.pt")
+    b = save_checkpoint({"model": {"conv.weight": torch.tensor([4.0]), "matching.w": torch.tensor([5.0, 7.0])},
+                         "step": 2}, tmp_path / "b.pt")
+    with pytest.raises(CheckpointError, match="matching.w has shape"):
+        average_checkpoints([a, b])
+    out = average_checkpoints([a, b], keep_last=("matching.",))
+    assert out["model"]["conv.weight"].tolist() == [3.0] and out["model"]["matching.w"].tolist() == [5.0, 7.0]
