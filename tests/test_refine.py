@@ -186,11 +186,12 @@ def test_predict_and_eval_take_the_upright_look(default, tmp_path):
     assert scores[True] < scores[False]
 
 
-def _looks_back(stub_uv: np.ndarray, size: int = 64) -> list[np.ndarray]:
-    """Where the stub's fixed crop skeleton lands, turned back, in each of the blended looks (upright, AROUND)."""
+def _looks_back(stub_uv: np.ndarray, size: int = 64, start: np.ndarray | None = None) -> list[np.ndarray]:
+    """Where the stub's fixed crop skeleton lands, turned back, in each of the blended looks (upright, AROUND), the
+    crop turned upright by the tilt of `start` (default: the stub's skeleton, the first look's answer)."""
     from handclip.refine import AROUND
 
-    tilt = hand_tilt(stub_uv)
+    tilt = hand_tilt(stub_uv if start is None else start)
     return [turn_back({"uv": stub_uv}, turn_crop(np.zeros((size, size, 3), np.uint8), np.eye(3), tilt + angle, zoom))["uv"]
             for angle, zoom in ((0.0, 1.0), *AROUND)]
 
@@ -224,10 +225,31 @@ def test_looking_around_a_known_right_hand_drops_its_left_handed_looks():
     assert curl_chirality(known["xyz"][:1].double().numpy())[0] > 0
 
 
+def test_mirrored_looks_are_read_back_through_the_mirror_and_blended():
+    """Eleven calls (the first look, five looks, five at the crop mirrored). The stub answers one crop skeleton and a
+    right hand's joints every time, so each mirrored look comes back mirrored: its uv at the mirror image of where
+    the stub's skeleton lands in the mirrored turned crop, its joints left-handed. With the side unknown the ten
+    looks are blended (equal confidences: their mean); a crop known to show a right hand keeps the five direct ones."""
+    from handclip.skeleton import mirror_uv
+
+    stub = _Stub((1.0,) * 11, xyzs=(None,) * 11)
+    out = UprightLook(stub, around=True, mirrored=True).predict(_batch([False, True]))
+    assert stub.calls == 11
+    uv = stub.uv.double().numpy()
+    direct = np.stack(_looks_back(uv))
+    mirrored = np.stack([mirror_uv(back, 64) for back in _looks_back(uv, start=mirror_uv(uv, 64))])
+    np.testing.assert_allclose(out["uv"][0].numpy(), np.r_[direct, mirrored].mean(0), atol=1e-4)
+    np.testing.assert_allclose(out["uv"][1].numpy(), direct.mean(0), atol=1e-4)
+    assert np.abs(direct.mean(0) - mirrored.mean(0)).max() > 1.0  # the mirrored looks do move the blend
+    with pytest.raises(ValueError, match="around=True"):
+        UprightLook(stub, mirrored=True)
+
+
 @pytest.mark.skipif(not (REALDEV / "lstm2d").is_dir(), reason="../shared/realdev is absent: no real webcam photos to read")
 def test_looking_around_reads_real_webcam_hands_better_than_the_upright_look(default):
     """The first 240 of lstm2d's webcam hands at their labelled boxes (left ones mirrored in, as `handclip eval` reads
-    them): the five blended looks beat the surer of two (all 944: 15.89 -> 15.13 px at 256 px)."""
+    them): the five blended looks beat the surer of two (all 944: 15.89 -> 15.13 px at 256 px), and the ten with the
+    mirrored crop's five beat the five."""
     from handclip.data import build_dataset, collate
 
     dataset = build_dataset("coco_hand", root=str(REALDEV / "lstm2d"), size=256, margin=1.5)
@@ -235,6 +257,8 @@ def test_looking_around_reads_real_webcam_hands_better_than_the_upright_look(def
     upright = _errors(UprightLook(default, right_hands=True), batch).mean()
     around = _errors(UprightLook(default, right_hands=True, around=True), batch).mean()
     assert around < upright - 0.15, (around, upright)  # measured 12.43 -> 12.07 px
+    mirrored = _errors(UprightLook(default, right_hands=True, around=True, mirrored=True), batch).mean()
+    assert mirrored < around - 0.15, (mirrored, around)  # measured 12.07 -> 11.71 px (all 944: 15.13 -> 14.23)
 
 
 def test_predict_and_eval_look_around(default, tmp_path):

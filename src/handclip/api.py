@@ -106,14 +106,16 @@ class Predictor:
         """detector: a handclip.detection.detector.HandDetector for hands(), or None. reads_side: the method reads
         either hand as photographed (reads_either_hand), so hands() names each side from the predicted skeleton.
         upright_look: also read each hand turned upright and keep the surer look (handclip.refine.UprightLook).
-        look_around: read each hand upright and four ways around it and blend the looks (UprightLook's around).
+        look_around: read each hand upright and four ways around it and blend the looks (UprightLook's around; a
+        method that reads either hand reads the mirrored crop's five looks as well).
         min_confidence: hands() drops a detected box whose pose has a lower mean joint confidence (the hand check:
         a face or a sleeve gives the pose model no sure joint; 0 keeps every box)."""
         from handclip.refine import UprightLook
 
         self.device = device if isinstance(device, torch.device) else preflight.device(device)
         looks = upright_look or look_around
-        self.method = (UprightLook(method, around=look_around) if looks else method).to(self.device).eval()
+        self.method = (UprightLook(method, around=look_around, mirrored=look_around and reads_side) if looks
+                       else method).to(self.device).eval()
         self.batch_size = batch_size
         self.size = int(method.input_size)
         self.detector = detector

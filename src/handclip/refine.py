@@ -13,6 +13,8 @@ Looking around (`around=True`, test-time augmentation as mmpose's flip and multi
 also read turned 15 degrees either way and zoomed in and out, and each joint is the mean of the five looks' readings
 weighted by their confidence to the fourth power (the set and power chosen on held-out renders, docs/models/README.md
 "Looking around (stop 23)"); a known right hand's left-handed looks weigh nothing when another look is right-handed.
+A model that reads either hand also reads the five looks of the crop mirrored (`mirrored=True`, mmpose's flip test),
+their answers mirrored back, and blends all ten (chosen on held-out renders too: "Mirrored looks (stop 24)").
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from torch import nn
 
 from handclip.data.crop import crop_transform, hand_tilt
 from handclip.detection.side_cues import curl_chirality
+from handclip.skeleton import mirror_K, mirror_uv, mirror_xyz
 
 _LOOK_KEYS = ("uv", "xyz", "verts", "confidence")  # what a look answers per hand; the rest is the first look's
 AROUND = ((15.0, 1.0), (-15.0, 1.0), (0.0, 1.15), (0.0, 0.87))  # (degrees, zoom) of the looks beside the upright one
@@ -69,11 +72,14 @@ class UprightLook(nn.Module):
     skeleton) and keeps, per hand, the look with the higher mean 'confidence', or the only right-handed look of a
     crop known to show a right hand; with around=True it blends the upright look and the AROUND looks instead.
     right_hands: every crop shows a right hand (the dataset readers mirror left hands in); a batch's 'right_hand'
-    (B,) bools say it per crop instead. Everything else is the method's."""
+    (B,) bools say it per crop instead. mirrored (with around, for a model trained on mirrored crops as well): also
+    the five looks of the mirrored crop, read back through the mirror. Everything else is the method's."""
 
-    def __init__(self, method: nn.Module, right_hands: bool = False, around: bool = False):
+    def __init__(self, method: nn.Module, right_hands: bool = False, around: bool = False, mirrored: bool = False):
         super().__init__()
-        self.method, self.right_hands, self.around = method, bool(right_hands), bool(around)
+        if mirrored and not around:
+            raise ValueError("UprightLook: mirrored looks are blended with the looks around (around=True)")
+        self.method, self.right_hands, self.around, self.mirrored = method, bool(right_hands), bool(around), bool(mirrored)
 
     def __getattr__(self, name):
         try:
@@ -88,10 +94,19 @@ class UprightLook(nn.Module):
         first = self.method.predict(batch)
         keys = [k for k in _LOOK_KEYS if k in first]
         images, Ks = batch["image"].cpu().numpy(), batch["K"].double().cpu().numpy()
-        tilts = [hand_tilt(uv) for uv in first["uv"].double().cpu().numpy()]
         right_hand = batch.get("right_hand", [self.right_hands] * len(images))
-        looks = [read_turned(self.method, images, Ks, [tilt + turn for tilt in tilts], zoom, keys, batch["image"].device)
-                 for turn, zoom in ((0.0, 1.0), *(AROUND if self.around else ()))]
+        seen = first["uv"].double().cpu().numpy()
+        views = [(images, Ks, seen, lambda look: look)]
+        if self.mirrored:
+            size = images.shape[2]
+            views.append((np.ascontiguousarray(images[:, :, ::-1]), mirror_K(Ks, size), mirror_uv(seen, size),
+                          lambda look: _mirrored_back(look, size)))
+        looks = []
+        for pictures, intrinsics, uv, back in views:
+            tilts = [hand_tilt(u) for u in uv]
+            looks += [back(read_turned(self.method, pictures, intrinsics, [tilt + turn for tilt in tilts], zoom, keys,
+                                       batch["image"].device))
+                      for turn, zoom in ((0.0, 1.0), *(AROUND if self.around else ()))]
         looks = [{k: torch.from_numpy(look[k]).to(first[k]) for k in keys} for look in looks]
         if self.around:
             return {**first, **_blend(looks, right_hand), "upright": torch.ones(len(images), dtype=torch.bool,
@@ -115,6 +130,11 @@ class UprightLook(nn.Module):
             turned_right, first_right = (_right_handed(look) for look in (upright, first))
             take = torch.where(right & (turned_right != first_right), turned_right, take)
         return take
+
+
+def _mirrored_back(look: dict, size: int) -> dict:
+    """A look at the mirrored crop (numpy answers) in the crop as given: uv mirrored back, xyz and verts through x = 0."""
+    return {k: mirror_uv(v, size) if k == "uv" else mirror_xyz(v) if k in ("xyz", "verts") else v for k, v in look.items()}
 
 
 def _right_handed(look: dict) -> torch.Tensor:

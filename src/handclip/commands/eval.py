@@ -36,7 +36,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         "does (handclip.refine; twice the network time)")
     parser.add_argument("--look-around", action="store_true",
                         help="read every hand upright, turned 15 degrees either way and zoomed in and out, and blend "
-                        "the five looks joint by joint by confidence, as predict --look-around (six times the network time)")
+                        "the five looks joint by joint by confidence, as predict --look-around (six times the network time; eleven for "
+                        "a model that reads either hand, which also reads the mirrored crop's five looks)")
     parser.add_argument("--batch-size", type=int, default=16)
     parser.add_argument("--device", choices=["cpu", "cuda"], help="default: cuda when present")
 
@@ -123,7 +124,10 @@ def run(args) -> int:
     if args.upright_look or args.look_around:
         from handclip.refine import UprightLook
 
-        method = UprightLook(method, right_hands=True, around=args.look_around)  # the readers mirror left hands in
+        from handclip.api import reads_either_hand
+
+        method = UprightLook(method, right_hands=True, around=args.look_around,  # the readers mirror left hands in
+                             mirrored=args.look_around and reads_either_hand(ckpt_config))
     problem = _check_write_pred(args.write_pred, entries)
     if problem:
         print(f"handclip eval: {problem}", file=sys.stderr)

@@ -46,7 +46,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--look-around", action=argparse.BooleanOptionalAction, default=False,
                         help="read every hand upright, turned 15 degrees either way and zoomed in and out, and blend "
                         "the five looks joint by joint by the model's confidence: the best 2D on renders and photos, "
-                        "six times the pose network's time (handclip.refine)")
+                        "six times the pose network's time; a model that reads either hand (the default) also reads the mirrored "
+                        "crop's five looks: eleven times (handclip.refine)")
     parser.add_argument("--max-hands", type=int, default=2, help="detector: at most this many hands per image (2)")
     parser.add_argument("--min-score", type=float, default=0.3, help="detector: keep hands scoring at least this (0.3)")
     parser.add_argument("--min-confidence", type=float, default=None,
