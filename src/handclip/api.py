@@ -265,7 +265,8 @@ def load(checkpoint=None, device: str | torch.device | None = None, batch_size: 
     """A Predictor for a checkpoint .pt, a packed .safetensors model or a shipped model's name (`handclip models`);
     None loads the default shipped model. The method is rebuilt from the config stored with the weights.
     detector: a hand detector for Predictor.hands() (name or file); 'auto' the shipped one if any; None none.
-    upright_look: a second look at each hand turned upright (Predictor); look_around: five looks blended (Predictor).
+    upright_look: a second look at each hand turned upright (Predictor); look_around: five looks blended, ten with
+    the mirrored crop for a model that reads either hand (Predictor).
     min_confidence: the hand check of
     Predictor.hands(); 'auto' the shipped model's calibrated one (zoo entry `min_confidence`; looking around
     `min_confidence_look_around` where it has one), 0 for files."""

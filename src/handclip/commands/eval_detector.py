@@ -22,7 +22,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--upright-look", action="store_true",
                         help="--pose: read each hand turned upright as well and keep the surer look (predict --upright-look)")
     parser.add_argument("--look-around", action="store_true",
-                        help="--pose: read each hand five ways around upright and blend the looks (predict --look-around)")
+                        help="--pose: read each hand five ways around upright (and mirrored, for a model that reads "
+                        "either hand) and blend the looks (predict --look-around)")
     parser.add_argument("--min-confidence", type=float, default=None,
                         help="--pose: the hand check, as predict's (default: the pose model's calibrated value, 0 for "
                         "files); every box of the curve is then posed and the boxes it drops are left out")
