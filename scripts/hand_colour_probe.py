@@ -4,9 +4,13 @@ oracle that knows where the skin is) and (b) a CLIP's image features, on `train`
 both on the renders `handclip clip-eval` uses (seed 90001); (c) a 25-nearest-neighbour classifier of the word
 from the skin's albedo itself (handclip.data.synth.skin.sample_tone: the tones before light and camera). If (c)
 is perfect and (a) stays near the CLIP's zero-shot accuracy, the renderer's light and camera make the tones
-ambiguous in the pixels; if (b) is far above the zero-shot accuracy, the text side is what is missing.
+ambiguous in the pixels; if (b) is far above the zero-shot accuracy, the text side is what is missing. With
+`--cnn-train N`, also (d): a small convolutional network trained supervised on N renders of another seed (the word
+as its label, flips and shifts as its only augmentation), an estimate from above of what any image tower of this
+size could read from these pixels.
 
     python scripts/hand_colour_probe.py --clip style-cpu --train 1500
+    python scripts/hand_colour_probe.py --clip style-cpu --train 3000 --cnn-train 12000
 """
 from __future__ import annotations
 
@@ -62,6 +66,43 @@ def linear_accuracy(train_x, train_y, test_x, test_y, steps: int = 500) -> float
         return float((layer(xt).argmax(1).numpy() == test_y).mean())
 
 
+def cnn_accuracy(train_images, train_y, test_images, test_y, epochs: int = 12, batch: int = 64) -> float:
+    """Top-1 accuracy on the test images of a small CNN trained on the train images (AdamW, cosine, random flips and
+    shifts of up to 8 px; no colour augmentation, the colour being the label)."""
+    def block(cin, cout):
+        return [torch.nn.Conv2d(cin, cout, 3, 2, 1, bias=False), torch.nn.BatchNorm2d(cout), torch.nn.ReLU(inplace=True),
+                torch.nn.Conv2d(cout, cout, 3, 1, 1, bias=False), torch.nn.BatchNorm2d(cout), torch.nn.ReLU(inplace=True)]
+
+    net = torch.nn.Sequential(*block(3, 32), *block(32, 64), *block(64, 96), *block(96, 128),
+                              torch.nn.AdaptiveAvgPool2d(1), torch.nn.Flatten(), torch.nn.Linear(128, 7))
+    x = torch.from_numpy(train_images).permute(0, 3, 1, 2)
+    y = torch.from_numpy(train_y)
+    steps = epochs * (len(x) // batch)
+    opt = torch.optim.AdamW(net.parameters(), 2e-3, weight_decay=0.05)
+    schedule = torch.optim.lr_scheduler.OneCycleLR(opt, 2e-3, total_steps=steps, pct_start=0.1)
+    gen = torch.Generator().manual_seed(0)
+    bar = tqdm(total=steps, desc="cnn", leave=False)
+    for _ in range(epochs):
+        for idx in torch.randperm(len(x), generator=gen)[: steps // epochs * batch].view(-1, batch):
+            images = x[idx].float() / 255
+            images = torch.where(torch.rand(len(idx), 1, 1, 1, generator=gen) < 0.5, images.flip(-1), images)
+            dx, dy = (int(v) for v in torch.randint(-8, 9, (2,), generator=gen))
+            images = torch.roll(images, (dy, dx), (2, 3))
+            loss = torch.nn.functional.cross_entropy(net(images - 0.5), y[idx])
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            schedule.step()
+            bar.update()
+            bar.set_postfix(loss=f"{loss.item():.3f}")
+    bar.close()
+    net.eval()
+    with torch.no_grad():
+        test = torch.from_numpy(test_images).permute(0, 3, 1, 2).float() / 255
+        pred = torch.cat([net(chunk - 0.5).argmax(1) for chunk in test.split(128)])
+    return float((pred.numpy() == test_y).mean())
+
+
 def albedo_accuracy(n: int = 2000, k: int = 25) -> float:
     """Accuracy of a k-nearest-neighbour classifier of the word from the log albedo of the back of the hand."""
     rng = np.random.default_rng(0)
@@ -81,6 +122,8 @@ def main() -> None:
     parser.add_argument("--clip", default="style-cpu")
     parser.add_argument("--train", type=int, default=1500)
     parser.add_argument("--test", type=int, default=300)
+    parser.add_argument("--cnn-train", type=int, default=0, help="also a supervised CNN on this many renders (seed 6)")
+    parser.add_argument("--cnn-epochs", type=int, default=12)
     args = parser.parse_args()
     torch.manual_seed(0)
     towers = load_towers(args.clip).eval()
@@ -92,6 +135,10 @@ def main() -> None:
            "albedo_knn": round(albedo_accuracy(), 4),
            "pixel_colour_statistics": round(linear_accuracy(train_stats, train_y, test_stats, test_y), 4),
            "clip_features_linear": round(linear_accuracy(feats[0], train_y, feats[1], test_y), 4), "clip": args.clip}
+    if args.cnn_train:
+        cnn_images, _, cnn_y = renders(args.cnn_train, 6, size)
+        out |= {"cnn_train": args.cnn_train, "cnn_epochs": args.cnn_epochs,
+                "cnn_supervised": round(cnn_accuracy(cnn_images, cnn_y, test_images, test_y, args.cnn_epochs), 4)}
     print(json.dumps(out))
 
 
