@@ -24,8 +24,7 @@ import torch
 from handclip.data import collate
 from handclip.data.crop import hand_tilt
 from handclip.engine.evaluate import build_entry
-from handclip.refine import read_turned
-from handclip.skeleton import mirror_K, mirror_uv
+from handclip.refine import mirror_back, mirror_view, read_turned
 from handclip.zoo import load_model
 
 LOOKS = {"first": (False, 0.0, 1.0), "upright": (True, 0.0, 1.0), "up+15": (True, 15.0, 1.0), "up-15": (True, -15.0, 1.0),
@@ -56,17 +55,15 @@ def read_looks(method, dataset, batch_size: int = 32, mirrored: bool = False) ->
         labels.append(batch["uv"].double().numpy())
         valid.append(batch.get("uv_valid", torch.ones(batch["uv"].shape[:2])).numpy() > 0)
         first = method.predict(batch)["uv"].double().numpy()
-        size = images.shape[2]
-        views = [("", images, Ks, first, lambda u: u)]
+        views = [("", images, Ks, first, lambda look: look)]
         if mirrored:
-            views.append(("m_", images[:, :, ::-1].copy(), mirror_K(Ks, size), mirror_uv(first, size),
-                          lambda u: mirror_uv(u, size)))
+            views.append(("m_", *mirror_view(images, Ks, first), lambda look: mirror_back(look, images.shape[2])))
         for prefix, pictures, intrinsics, seen, back in views:
             tilts = [hand_tilt(u) for u in seen]
             for key, (upright, angle, zoom) in LOOKS.items():
-                look = read_turned(method, pictures, intrinsics, [(tilt if upright else 0.0) + angle for tilt in tilts],
-                                   zoom, ("uv", "confidence"))
-                uv[prefix + key].append(back(look["uv"]))
+                look = back(read_turned(method, pictures, intrinsics,
+                                        [(tilt if upright else 0.0) + angle for tilt in tilts], zoom, ("uv", "confidence")))
+                uv[prefix + key].append(look["uv"])
                 conf[prefix + key].append(look["confidence"])
     return {"uv": {k: np.concatenate(v) for k, v in uv.items()}, "conf": {k: np.concatenate(v) for k, v in conf.items()},
             "labels": np.concatenate(labels), "valid": np.concatenate(valid)}

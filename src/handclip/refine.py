@@ -98,9 +98,7 @@ class UprightLook(nn.Module):
         seen = first["uv"].double().cpu().numpy()
         views = [(images, Ks, seen, lambda look: look)]
         if self.mirrored:
-            size = images.shape[2]
-            views.append((np.ascontiguousarray(images[:, :, ::-1]), mirror_K(Ks, size), mirror_uv(seen, size),
-                          lambda look: _mirrored_back(look, size)))
+            views.append((*mirror_view(images, Ks, seen), lambda look: mirror_back(look, images.shape[2])))
         looks = []
         for pictures, intrinsics, uv, back in views:
             tilts = [hand_tilt(u) for u in uv]
@@ -132,8 +130,16 @@ class UprightLook(nn.Module):
         return take
 
 
-def _mirrored_back(look: dict, size: int) -> dict:
-    """A look at the mirrored crop (numpy answers) in the crop as given: uv mirrored back, xyz and verts through x = 0."""
+def mirror_view(images: np.ndarray, Ks: np.ndarray, uv: np.ndarray) -> tuple:
+    """The crops (B, S, S, 3) mirrored, with their intrinsics (B, 3, 3) and a first skeleton (B, J, 2) mirrored
+    alike: a second view of each hand for a model that reads either hand (mirror_back maps its answers back)."""
+    size = images.shape[2]
+    return np.ascontiguousarray(images[:, :, ::-1]), mirror_K(Ks, size), mirror_uv(uv, size)
+
+
+def mirror_back(look: dict, size: int) -> dict:
+    """Answers (numpy) read at mirror_view's crops, in the crops as given: uv mirrored back, xyz and verts through
+    x = 0, the rest (confidence) as it is."""
     return {k: mirror_uv(v, size) if k == "uv" else mirror_xyz(v) if k in ("xyz", "verts") else v for k, v in look.items()}
 
 

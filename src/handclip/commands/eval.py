@@ -122,9 +122,8 @@ def run(args) -> int:
         print(f"handclip eval: {one_line(err)}", file=sys.stderr)
         return 1
     if args.upright_look or args.look_around:
-        from handclip.refine import UprightLook
-
         from handclip.api import reads_either_hand
+        from handclip.refine import UprightLook
 
         method = UprightLook(method, right_hands=True, around=args.look_around,  # the readers mirror left hands in
                              mirrored=args.look_around and reads_either_hand(ckpt_config))

@@ -10,16 +10,7 @@ from pathlib import Path
 
 import torch
 
-from handclip.engine.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
-
-
-def _weights_of(path: Path) -> dict:
-    """The 'model' tensors of a run's checkpoint (.pt), or of a packed model (.safetensors) or shipped model's name."""
-    from handclip.zoo.index import resolve
-    from handclip.zoo.weights import read_weights
-
-    file = resolve(path)
-    return read_weights(file) if file.suffix == ".safetensors" else load_checkpoint(file)["model"]
+from handclip.engine.checkpoint import CheckpointError, load_checkpoint, model_weights, save_checkpoint
 
 
 def average_checkpoints(paths: list[str | Path], weights: list[float] | None = None,
@@ -37,7 +28,7 @@ def average_checkpoints(paths: list[str | Path], weights: list[float] | None = N
     weights = [1.0] * len(paths) if weights is None else [float(w) for w in weights]
     if len(weights) != len(paths) or min(weights) <= 0:
         raise CheckpointError(f"weights {weights}: give one positive weight per checkpoint ({len(paths)})")
-    states, last_state = [_weights_of(path) for path in paths[:-1]], load_checkpoint(paths[-1])
+    states, last_state = [model_weights(path) for path in paths[:-1]], load_checkpoint(paths[-1])
     states.append(last_state["model"])
     last = states[-1]
     states = [{k: v for k, v in state.items() if not k.startswith(tuple(keep_last))} for state in states]

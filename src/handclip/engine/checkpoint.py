@@ -188,15 +188,23 @@ def load_init_weights(method, path: str | Path, hint: str, select=None, map_loca
     `select`, which may drop or adapt some first); a missing file raises FileNotFoundError saying how to make
     it (`hint`, e.g. which stage to train first)."""
     from handclip.zoo.index import resolve
-    from handclip.zoo.weights import read_weights
 
     if not Path(path).is_file():
         if not _is_shipped(str(path)):
             raise FileNotFoundError(f"method.init_weights {str(path)!r} does not exist: {hint}, name a shipped "
                                     "model (handclip models) or set method.init_weights=null")
     file = resolve(path)  # float16 weights are cast to the parameters' float32 as they load
-    weights = read_weights(file) if file.suffix == ".safetensors" else load_checkpoint(file, map_location)["model"]
+    weights = model_weights(file, map_location)
     load_weights(method, select(weights) if select is not None else weights, file)
+
+
+def model_weights(path: str | Path, map_location="cpu") -> dict:
+    """The 'model' tensors of a run's checkpoint (.pt), a packed model (.safetensors) or a shipped model's name."""
+    from handclip.zoo.index import resolve
+    from handclip.zoo.weights import read_weights
+
+    file = resolve(path)
+    return read_weights(file) if file.suffix == ".safetensors" else load_checkpoint(file, map_location)["model"]
 
 
 def _is_shipped(name: str) -> bool:
