@@ -165,3 +165,33 @@ def test_tiny_overfit_loss_falls_tenfold():
         loss.backward()
         opt.step()
     assert loss.item() < first / 10
+
+
+def test_init_weights_start_a_run_once_and_resume_never_reloads(tmp_path):
+    from handclip.engine.checkpoint import load_weights
+
+    first = tiny("dg_clip_baseline")
+    torch.save({"model": first.state_dict()}, tmp_path / "first.pt")
+    run = tiny("dg_clip", init_weights=str(tmp_path / "first.pt"))  # adds Branch2: its layers keep their own values
+    torch.manual_seed(5)
+    run.hpe.cpm.backbone[0].weight.data.normal_()
+    assert not torch.equal(run.hpe.cpm.backbone[0].weight, first.hpe.cpm.backbone[0].weight)
+    run.training_step(dots_batch())
+    assert torch.equal(run.hpe.cpm.backbone[0].weight, first.hpe.cpm.backbone[0].weight) and bool(run.init_loaded)
+    # a resumed run holds the flag: its trained weights are not replaced by init_weights again
+    resumed = tiny("dg_clip", init_weights=str(tmp_path / "first.pt"))
+    trained = {k: v.clone() for k, v in run.state_dict().items()}
+    trained["hpe.cpm.backbone.0.weight"] += 1.0
+    load_weights(resumed, trained, "last.pt")
+    resumed.training_step(dots_batch())
+    assert torch.equal(resumed.hpe.cpm.backbone[0].weight, trained["hpe.cpm.backbone.0.weight"])
+    # weights written before the flag existed are trained weights: they load with it set
+    old = tiny("dg_clip", init_weights=str(tmp_path / "first.pt"))
+    load_weights(old, {k: v for k, v in run.state_dict().items() if k != "init_loaded"}, "old.pt")
+    assert bool(old.init_loaded)
+
+
+def test_init_weights_missing_file_names_it(tmp_path):
+    run = tiny("dg_clip", init_weights=str(tmp_path / "nowhere.pt"))
+    with pytest.raises(FileNotFoundError, match="nowhere.pt.*dg_clip/cpu"):
+        run.training_step(dots_batch())

@@ -55,7 +55,7 @@ class DGCLIP(Method):
                  lambda_pose: float = 1.0, lambda_con: float = 0.1, con_form: str = "hinge", margin: float = 0.5,
                  normal_aug: bool | dict = False, text_cache: str | None = None, lambda_canonical: float = 1.0,
                  lambda_viewpoint: float = 1.0, refine_convs=(7, 7), norm: bool = False,
-                 linear_heads: bool = False):
+                 linear_heads: bool = False, init_weights: str | None = None):
         super().__init__()
         if clip_mode not in CLIP_MODES:
             raise ValueError(f"clip_mode must be one of {CLIP_MODES}, got {clip_mode!r}")
@@ -66,6 +66,10 @@ class DGCLIP(Method):
         self.hpe = HandPoseEstimator(input_size, width, refine_convs=tuple(refine_convs), norm=bool(norm),
                                      linear_heads=bool(linear_heads))
         self.register_buffer("bone_count", torch.tensor(0.0))
+        # a run started from earlier weights (`init_weights`: a checkpoint, packed file or shipped name) loads
+        # them at its first step; the flag travels in checkpoints so that --resume never reloads them
+        self.init_weights = init_weights
+        self.register_buffer("init_loaded", torch.tensor(False))
         self.sigma = float(sigma)
         self.use_clip = bool(use_clip)
         self.clip_spec, self.clip_seed, self.clip_mode, self.ratio = clip, int(clip_seed), clip_mode, float(ratio)
@@ -124,8 +128,30 @@ class DGCLIP(Method):
         self.hpe.bone_mm.copy_((self.hpe.bone_mm * self.bone_count + bone.sum()) / total)
         self.bone_count.copy_(total)
 
+    def _load_from_state_dict(self, state_dict, prefix, *args, **kwargs):
+        """Weights saved before `init_weights` existed lack its flag: they are trained weights, so it reads True."""
+        state_dict.setdefault(prefix + "init_loaded", torch.tensor(True))
+        super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
+
+    def _load_initial_weights(self) -> None:
+        """The first training step's weights: those of `init_weights`. Branch2 is trained only with L^Con, so
+        a baseline's weights start a DG-CLIP run (its Branch2 keeps its initial values) and DG-CLIP's a baseline."""
+        from handclip.engine.checkpoint import load_init_weights
+
+        def select(weights: dict) -> dict:
+            own = self.state_dict()
+            kept = {k: v for k, v in weights.items() if k in own and k != "init_loaded"}
+            return {**{k: v for k, v in own.items() if k.startswith("branch2.")}, **kept}
+
+        load_init_weights(self, self.init_weights, "train a DG-CLIP run first (e.g. dg_clip/cpu)", select,
+                          self.bone_count.device)
+        self.init_loaded.fill_(True)
+
     def training_step(self, batch: dict) -> dict[str, torch.Tensor]:
-        """L = l1 L^Heat + l2 L^Pose + l_can L^canonical + l_view L^viewpoint (+ l3 L^Con with Branch2 and CLIP)."""
+        """L = l1 L^Heat + l2 L^Pose + l_can L^canonical + l_view L^viewpoint (+ l3 L^Con with Branch2 and CLIP).
+        The first step of a run with `init_weights` loads them."""
+        if self.init_weights and not bool(self.init_loaded):
+            self._load_initial_weights()
         size = batch["image"].shape[1]
         x = images_to_float(batch["image"], self.input_size)
         uv = rescale_uv(batch["uv"].float(), size, self.input_size)
