@@ -57,8 +57,17 @@ def test_heatmap_codec_roundtrip():
     maps = heatmap2d.encode(uv, size, stride, sigma=1.0, valid=torch.tensor([[True, True, False]]))
     assert maps[0, 0, 5, 3].item() == pytest.approx(1.0)  # row = y, column = x
     assert maps[0, 2].abs().sum().item() == 0.0  # invalid joint -> empty map
-    assert torch.allclose(heatmap2d.decode(maps[:, :2], stride), uv[:, :2])
-    # a point between two cells decodes within a quarter cell
-    off = heatmap2d.to_crop_pixels(torch.tensor([[[4.4, 6.0]]]), stride)
-    dec = heatmap2d.decode(heatmap2d.encode(off, size, stride, 1.0), stride)
-    assert (dec - off).abs().max().item() <= 0.25 * stride
+    assert torch.allclose(heatmap2d.decode(maps[:, :2], stride), uv[:, :2], atol=0.01)
+    # a point between cells decodes exactly (the log of a Gaussian is a quadratic), smoothed or not
+    off = heatmap2d.to_crop_pixels(torch.tensor([[[6.4, 7.0], [9.7, 8.35], [7.5, 9.1]]]), stride)
+    maps = heatmap2d.encode(off, size, stride, 2.0)
+    for blur in (0.0, 1.0):
+        assert torch.allclose(heatmap2d.decode(maps, stride, blur), off, atol=1e-3 * stride)
+    # two equal cells side by side: their midpoint (the step is clamped to half a cell)
+    two = torch.zeros(1, 1, size, size)
+    two[0, 0, 6, 3:6] = torch.tensor([0.2, 1.0, 1.0])
+    assert torch.allclose(heatmap2d.decode(two, stride, 0.0), heatmap2d.to_crop_pixels(torch.tensor([[[4.5, 6.0]]]), stride))
+    # a diagonal ridge (the log is a saddle, not concave): a quarter cell towards the higher neighbour
+    ridge = torch.full((1, 1, size, size), 1e-3)
+    ridge[0, 0, 5:8, 3:6] = torch.tensor([[0.9, 0.5, 1e-3], [0.5, 1.0, 0.6], [1e-3, 0.5, 0.9]])
+    assert torch.allclose(heatmap2d.decode(ridge, stride, 0.0), heatmap2d.to_crop_pixels(torch.tensor([[[4.25, 6.0]]]), stride))

@@ -33,22 +33,48 @@ def encode(uv: torch.Tensor, size: int, stride: int, sigma: float, valid: torch.
     return maps
 
 
-def decode(heatmaps: torch.Tensor, stride: int) -> torch.Tensor:
-    """Crop-pixel keypoints (B, J, 2) at each map's maximum, refined by a quarter cell towards the
-    higher neighbour (the usual CPM decoding; no refinement along an axis at the map's border)."""
+def decode(heatmaps: torch.Tensor, stride: int, blur_sigma: float = 1.0) -> torch.Tensor:
+    """Crop-pixel keypoints (B, J, 2) at each map's maximum, refined to the peak of the quadratic that fits the log
+    of the map around it (DARK, Zhang et al. 2020: one Newton step; exact for a Gaussian). The map is smoothed
+    by a Gaussian of blur_sigma cells first, as DARK does, so that a ragged predicted map is read as a Gaussian.
+    Where the log is not concave there, or along an axis at the map's border, the step falls back to a quarter
+    cell towards the higher neighbour (the usual CPM decoding); steps are clamped to half a cell."""
     b, j, h, w = heatmaps.shape
     flat = heatmaps.reshape(b, j, -1).argmax(-1)
     y, x = flat // w, flat % w
-    hm = heatmaps.reshape(b * j, h, w)
+    logs = _smooth(heatmaps, blur_sigma).clamp_min(1e-10).log().reshape(b * j, h, w)
     idx = torch.arange(b * j, device=heatmaps.device)
     xf, yf = x.reshape(-1), y.reshape(-1)
-    right = hm[idx, yf, (xf + 1).clamp(max=w - 1)]
-    left = hm[idx, yf, (xf - 1).clamp(min=0)]
-    down = hm[idx, (yf + 1).clamp(max=h - 1), xf]
-    up = hm[idx, (yf - 1).clamp(min=0), xf]
-    inner_x = (xf > 0) & (xf < w - 1)
-    inner_y = (yf > 0) & (yf < h - 1)
-    dx = (0.25 * torch.sign(right - left) * inner_x).reshape(b, j)
-    dy = (0.25 * torch.sign(down - up) * inner_y).reshape(b, j)
-    xy = torch.stack([x.float() + dx, y.float() + dy], dim=-1)
+
+    def at(dx: int, dy: int) -> torch.Tensor:
+        return logs[idx, (yf + dy).clamp(0, h - 1), (xf + dx).clamp(0, w - 1)]
+
+    centre = at(0, 0)
+    gx, gy = (at(1, 0) - at(-1, 0)) / 2, (at(0, 1) - at(0, -1)) / 2
+    hxx, hyy = at(1, 0) - 2 * centre + at(-1, 0), at(0, 1) - 2 * centre + at(0, -1)
+    hxy = (at(1, 1) - at(1, -1) - at(-1, 1) + at(-1, -1)) / 4
+    det = hxx * hyy - hxy * hxy
+    concave = (hxx < 0) & (det > 0)
+    safe = torch.where(concave, det, torch.ones_like(det))
+    newton_x = -(hyy * gx - hxy * gy) / safe
+    newton_y = -(hxx * gy - hxy * gx) / safe
+    inner_x, inner_y = (xf > 0) & (xf < w - 1), (yf > 0) & (yf < h - 1)
+    dx = torch.where(concave, newton_x, 0.25 * torch.sign(gx)).clamp(-0.5, 0.5) * inner_x
+    dy = torch.where(concave, newton_y, 0.25 * torch.sign(gy)).clamp(-0.5, 0.5) * inner_y
+    xy = torch.stack([x.float() + dx.reshape(b, j), y.float() + dy.reshape(b, j)], dim=-1)
     return to_crop_pixels(xy, stride)
+
+
+def _smooth(heatmaps: torch.Tensor, sigma: float) -> torch.Tensor:
+    """Each map convolved with a normalised Gaussian of sigma cells (replicated borders); sigma 0 leaves it."""
+    if sigma <= 0:
+        return heatmaps
+    radius = max(1, int(round(3 * sigma)))
+    t = torch.arange(-radius, radius + 1, device=heatmaps.device, dtype=heatmaps.dtype)
+    k = torch.exp(-(t**2) / (2 * sigma**2))
+    k = k / k.sum()
+    b, j, h, w = heatmaps.shape
+    x = torch.nn.functional.pad(heatmaps.reshape(b * j, 1, h, w), (radius,) * 4, mode="replicate")
+    x = torch.nn.functional.conv2d(x, k.view(1, 1, 1, -1))
+    x = torch.nn.functional.conv2d(x, k.view(1, 1, -1, 1))
+    return x.reshape(b, j, h, w)
