@@ -49,9 +49,9 @@ def decode(heatmaps: torch.Tensor, stride: int, blur_sigma: float = 1.0) -> torc
     def at(dx: int, dy: int) -> torch.Tensor:
         return logs[idx, (yf + dy).clamp(0, h - 1), (xf + dx).clamp(0, w - 1)]
 
-    centre = at(0, 0)
-    gx, gy = (at(1, 0) - at(-1, 0)) / 2, (at(0, 1) - at(0, -1)) / 2
-    hxx, hyy = at(1, 0) - 2 * centre + at(-1, 0), at(0, 1) - 2 * centre + at(0, -1)
+    centre, right, left, down, up = at(0, 0), at(1, 0), at(-1, 0), at(0, 1), at(0, -1)
+    gx, gy = (right - left) / 2, (down - up) / 2
+    hxx, hyy = right - 2 * centre + left, down - 2 * centre + up
     hxy = (at(1, 1) - at(1, -1) - at(-1, 1) + at(-1, -1)) / 4
     det = hxx * hyy - hxy * hxy
     concave = (hxx < 0) & (det > 0)
