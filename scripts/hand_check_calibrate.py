@@ -7,6 +7,9 @@ hits; it is printed as JSON with the confidence quantiles of hits and false boxe
 `handclip pack --min-confidence`.
 
     python scripts/hand_check_calibrate.py --model runs/X/checkpoints/last.pt --keep 0.98
+
+With --second-look the confidences are those of the two looks predict blends at a box its first look is unsure of
+(handclip.refine.SecondLook, every box read both ways): `handclip pack --min-confidence-second-look`.
 """
 
 from __future__ import annotations
@@ -18,10 +21,12 @@ import numpy as np
 import torch
 
 import handclip
+from handclip.api import Predictor
 from handclip.data import build_dataset
 from handclip.detection import detector as detection
 from handclip.detection.evaluate import greedy_hits
 from handclip.engine.config import load_config
+from handclip.refine import SecondLook
 
 
 def hits_and_confidences(predictor, frames, batch_size: int = 16) -> tuple[np.ndarray, np.ndarray]:
@@ -54,17 +59,24 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=777, help="their seed (777: no recipe trains on it)")
     parser.add_argument("--upright-look", action="store_true", help="calibrate the model read with the second look")
     parser.add_argument("--look-around", action="store_true", help="calibrate the model read with five looks blended")
+    parser.add_argument("--second-look", action="store_true",
+                        help="calibrate the blend of the first look and the mirrored upright one (a model that reads "
+                        "either hand)")
     args = parser.parse_args()
     torch.set_grad_enabled(False)
     predictor = handclip.load(args.model, device="cpu", detector=args.detector, upright_look=args.upright_look,
                               look_around=args.look_around,
                               min_confidence=0.0)
+    if args.second_look:
+        if not predictor.reads_side:
+            parser.error(f"--second-look: {args.model} reads right hands only; the second look is its mirror image")
+        predictor = Predictor(SecondLook(predictor.method), detector=predictor.detector, reads_side=True)
     hit, conf = hits_and_confidences(predictor, held_out_frames(args.n, args.seed))
     threshold = float(np.quantile(conf[hit], 1 - args.keep))
     quantiles = (0.02, 0.05, 0.25, 0.5)
     print(json.dumps({"model": args.model, "frames": args.n, "seed": args.seed, "boxes": len(hit),
                       "hits": int(hit.sum()), "false": int((~hit).sum()), "keep": args.keep,
-                      "min_confidence": round(threshold, 4),
+                      "second_look": args.second_look, "min_confidence": round(threshold, 4),
                       "hit_confidence_quantiles": {q: round(float(np.quantile(conf[hit], q)), 4) for q in quantiles},
                       "false_confidence_quantiles": {q: round(float(np.quantile(conf[~hit], q)), 4) for q in quantiles}
                       if (~hit).any() else {},

@@ -160,6 +160,64 @@ def test_the_hand_check_drops_boxes_the_pose_model_is_unsure_of(files, monkeypat
     assert handclip.load("checked", device="cpu", detector=None, min_confidence=0).min_confidence == 0
 
 
+class SureOnce(FixedSkeleton):
+    """FixedSkeleton sure of a crop as its mean brightness at the first call, and of every crop as `again` at later
+    calls (the second look); records each call's batch size."""
+
+    def __init__(self, xyz: np.ndarray, again: float):
+        super().__init__(xyz)
+        self.again, self.sizes = again, []
+
+    def predict(self, batch: dict) -> dict:
+        out = super().predict(batch)
+        n = len(batch["image"])
+        sure = batch["image"].float().mean((1, 2, 3)) / 255 if not self.sizes else torch.full((n,), self.again)
+        self.sizes.append(n)
+        return {**out, "confidence": sure.view(n, 1).expand(n, 21)}
+
+
+@pytest.mark.parametrize("again, second, kept, calls", [
+    (0.95, 0.6, [False, True, True], [3, 1]),  # the unsure crop's second look is sure: blended 0.93, kept
+    (0.2, 0.6, [False, False, True], [3, 1]),  # its second look is unsure too: blended 0.44, dropped
+    (0.95, 0.0, [False, True, True], [3]),  # no second look: the first decides at the floor
+])
+def test_the_hand_check_looks_twice_where_unsure(again, second, kept, calls):
+    """Under the floor a crop goes without a second look, at or over second_look it stays on its first, between
+    them it is read again (mirrored, upright) and kept where the two looks' blend (confidence^5 / confidence^4 per
+    joint) reaches second_look, its pose then the blend's."""
+    from handclip.api import Predictor
+    from handclip.data.synth.scene import pose_hand
+
+    model = SureOnce(pose_hand(np.random.default_rng(0)).joints, again)
+    predictor = Predictor(model, device="cpu", reads_side=True, min_confidence=0.3, second_look=second)
+    crops = [predictor.crop(np.full((40, 40, 3), v, np.uint8)) for v in (25, 115, 230)]  # sure 0.1, 0.45, 0.9
+    poses = predictor.checked_crops(crops, 0.3)
+    assert [pose is not None for pose in poses] == kept and model.sizes == calls
+    if second and kept[1]:
+        first = 115 / 255
+        blended = (first ** 5 + again ** 5) / (first ** 4 + again ** 4)
+        np.testing.assert_allclose(poses[1]["confidence"], blended, atol=1e-4)
+    np.testing.assert_allclose(poses[2]["confidence"], 230 / 255, atol=1e-4)  # read once
+
+
+def test_the_second_look_travels_with_the_zoo_entry(files, monkeypatch, tmp_path):
+    """A packed model carries its second-look check; files, models packed without one, other looks and an explicit
+    check get none; a model that reads right hands only never looks twice (its second look is a mirror image)."""
+    monkeypatch.setenv("HANDCLIP_ZOO", str(tmp_path / "zoo"))
+    zoo.pack(files["pose"], "twice", method="mean_pose", min_confidence=0.3, min_confidence_second_look=0.35)
+    zoo.pack(files["pose"], "once", method="mean_pose", min_confidence=0.3)
+    assert zoo.hand_check("twice", second_look=True) == 0.35 and zoo.hand_check("twice") == 0.3
+    assert zoo.hand_check("once", second_look=True) == 0.0 and zoo.hand_check(files["pose"], second_look=True) == 0.0
+    assert handclip.load("twice", device="cpu", detector=None).second_look == 0.0  # mean_pose reads right hands only
+    from handclip import api
+
+    monkeypatch.setattr(api, "reads_either_hand", lambda config: True)
+    assert handclip.load("twice", device="cpu", detector=None).second_look == 0.35
+    assert handclip.load("twice", device="cpu", detector=None, look_around=True).second_look == 0.0
+    assert handclip.load("twice", device="cpu", detector=None, min_confidence=0.3).second_look == 0.0
+    assert handclip.load("twice", device="cpu", detector=None, second_look=False).second_look == 0.0
+
+
 @pytest.mark.parametrize("make, expect", [
     (lambda root: root / "missing.pt", ["hand detector", "missing.pt", "not found"]),
     (lambda root: (root / "damaged.pt").write_bytes(b"\x80\x02garbage" * 20) and root / "damaged.pt",

@@ -24,6 +24,7 @@ from handclip.skeleton import mirror_image, mirror_K, mirror_uv, mirror_xyz
 # focal length of the nominal camera (in crop widths) used when the caller gives no intrinsics;
 # only methods that lift uv + depth to xyz look at K, and the output stays wrist-relative anyway
 NOMINAL_FOCAL = 2.0
+LOOK_KEYS = ("xyz", "uv", "verts", "confidence")  # what a prediction answers per hand
 
 
 def read_image(source) -> np.ndarray:
@@ -102,15 +103,18 @@ class Predictor:
 
     def __init__(self, method, device: str | torch.device | None = None, batch_size: int = 16, detector=None,
                  reads_side: bool = False, upright_look: bool = False, min_confidence: float = 0.0,
-                 look_around: bool = False):
+                 look_around: bool = False, second_look: float = 0.0):
         """detector: a handclip.detection.detector.HandDetector for hands(), or None. reads_side: the method reads
         either hand as photographed (reads_either_hand), so hands() names each side from the predicted skeleton.
         upright_look: also read each hand turned upright and keep the surer look (handclip.refine.UprightLook).
         look_around: read each hand upright and four ways around it and blend the looks (UprightLook's around; a
         method that reads either hand reads the mirrored crop's five looks as well).
         min_confidence: hands() drops a detected box whose pose has a lower mean joint confidence (the hand check:
-        a face or a sleeve gives the pose model no sure joint; 0 keeps every box)."""
-        from handclip.refine import UprightLook
+        a face or a sleeve gives the pose model no sure joint; 0 keeps every box).
+        second_look: for a method that reads either hand and no other looks, hands() reads a box whose confidence is
+        at least min_confidence but under second_look again, mirrored and turned upright (handclip.refine.SecondLook),
+        and keeps it where the two looks' blended confidence reaches second_look (0: one look decides)."""
+        from handclip.refine import SecondLook, UprightLook
 
         self.device = device if isinstance(device, torch.device) else preflight.device(device)
         looks = upright_look or look_around
@@ -121,6 +125,8 @@ class Predictor:
         self.detector = detector
         self.reads_side = bool(reads_side)
         self.min_confidence = float(min_confidence)
+        self._again = SecondLook(self.method) if second_look and reads_side and not looks else None
+        self.second_look = float(second_look) if self._again is not None else 0.0
         self._faces = None
 
     def faces(self, num_verts: int):
@@ -186,17 +192,47 @@ class Predictor:
         caller can crop in other threads and batch the hands of several images)."""
         if not crops:
             return []
-        batch = {
+        return self._results(crops, self.method.predict(self._batch(crops)))
+
+    @torch.no_grad()
+    def checked_crops(self, crops: list[dict], floor: float) -> list[dict | None]:
+        """predict_crops() with the hand check: None for a crop whose pose's mean joint confidence is under floor;
+        with second_look, a crop at or over floor but under second_look is read again (SecondLook) and kept where
+        the two looks' blend reaches second_look (its pose then the blend's)."""
+        if not crops:
+            return []
+        batch = self._batch(crops)
+        out = self.method.predict(batch)
+        if floor <= 0 or "confidence" not in out:
+            return self._results(crops, out)
+        sure = out["confidence"].mean(-1)
+        keep = sure >= floor
+        unsure = (keep & (sure < self.second_look)).nonzero()[:, 0]
+        if len(unsure):
+            again = self._again.again({"image": batch["image"][unsure], "K": batch["K"][unsure]},
+                                      {k: out[k][unsure] for k in LOOK_KEYS if k in out})
+            for k in LOOK_KEYS:
+                if k in out:
+                    out[k] = out[k].clone()
+                    out[k][unsure] = again[k].to(out[k])
+            keep[unsure] = again["confidence"].mean(-1) >= self.second_look
+        return [pose if kept else None for pose, kept in zip(self._results(crops, out), keep.tolist())]
+
+    def _batch(self, crops: list[dict]) -> dict:
+        """The method's batch of crop() outputs."""
+        return {
             "image": torch.from_numpy(np.stack([c["image"] for c in crops])).to(self.device),
             "K": torch.from_numpy(np.stack([c["K"] for c in crops])).to(self.device),
             # a crop shows a right hand where its side was given (left ones mirrored in) or the model reads no side
             "right_hand": np.array([c["left"] is not None or not self.reads_side for c in crops]),
         }
-        out = self.method.predict(batch)
+
+    def _results(self, crops: list[dict], out: dict) -> list[dict]:
+        """The method's predict() output for crops, each back in its image (_back_to_image)."""
         missing = {"xyz", "uv"} - set(out)
         if missing:
             raise KeyError(f"{type(self.method).__name__}.predict returned no {sorted(missing)}")
-        out = {k: v.float().cpu().numpy() for k, v in out.items() if k in ("xyz", "uv", "verts", "confidence")}
+        out = {k: v.float().cpu().numpy() for k, v in out.items() if k in LOOK_KEYS}
         return [self._back_to_image(c, {k: v[j] for k, v in out.items()}) for j, c in enumerate(crops)]
 
     def hands(self, images, max_hands: int | None = None, min_score: float | None = None, K=None,
@@ -230,15 +266,16 @@ class Predictor:
         flat = [(i, hand) for i, image_hands in enumerate(found) for hand in image_hands]
         with warnings.catch_warnings():  # the square around a hand at the border reaches past the image: expected
             warnings.simplefilter("ignore")
-            poses = self.predict([pictures[i] for i, _ in flat], boxes=[detection.pose_box(h["box"]) for _, h in flat],
-                                 left=[None if self.reads_side else h["side"] == "left" for _, h in flat],
-                                 K=[Ks[i] for i, _ in flat]) if flat else []
+            crops = [self.crop(pictures[i], detection.pose_box(hand["box"]),
+                               None if self.reads_side else hand["side"] == "left", Ks[i]) for i, hand in flat]
         floor = self.min_confidence if min_confidence is None else float(min_confidence)
+        poses = []
+        for start in range(0, len(crops), self.batch_size):
+            poses += self.checked_crops(crops[start:start + self.batch_size], floor)
         results: list[list[dict]] = [[] for _ in pictures]
         for (i, hand), pose in zip(flat, poses):
-            if floor > 0 and "confidence" in pose and float(np.mean(pose["confidence"])) < floor:
-                continue  # the hand check: the pose model is not sure this box holds a hand
-            results[i].append({**pose, **hand, "side": pose["side"]})  # the side the pose was read with
+            if pose is not None:  # else the hand check: the pose model is not sure this box holds a hand
+                results[i].append({**pose, **hand, "side": pose["side"]})  # the side the pose was read with
         return results
 
     def _back_to_image(self, crop: dict, pred: dict) -> dict:
@@ -261,7 +298,7 @@ class Predictor:
 
 def load(checkpoint=None, device: str | torch.device | None = None, batch_size: int = 16,
          detector: str | Path | None = "auto", upright_look: bool = False,
-         min_confidence: float | str = "auto", look_around: bool = False) -> Predictor:
+         min_confidence: float | str = "auto", look_around: bool = False, second_look: bool = True) -> Predictor:
     """A Predictor for a checkpoint .pt, a packed .safetensors model or a shipped model's name (`handclip models`);
     None loads the default shipped model. The method is rebuilt from the config stored with the weights.
     detector: a hand detector for Predictor.hands() (name or file); 'auto' the shipped one if any; None none.
@@ -269,7 +306,8 @@ def load(checkpoint=None, device: str | torch.device | None = None, batch_size: 
     the mirrored crop for a model that reads either hand (Predictor).
     min_confidence: the hand check of
     Predictor.hands(); 'auto' the shipped model's calibrated one (zoo entry `min_confidence`; looking around
-    `min_confidence_look_around` where it has one), 0 for files."""
+    `min_confidence_look_around` where it has one), 0 for files. second_look: with the 'auto' check and one look,
+    a box the check is unsure of is read again (Predictor's second_look, the entry's `min_confidence_second_look`)."""
     from handclip.detection.detector import load_detector
     from handclip.zoo import default_detector, hand_check, load_model
 
@@ -277,9 +315,11 @@ def load(checkpoint=None, device: str | torch.device | None = None, batch_size: 
         detector = default_detector()
     finder = None if detector is None else load_detector(detector, device=device, batch_size=batch_size)
     method, config = load_model(checkpoint)
-    floor = hand_check(checkpoint, look_around=look_around) if min_confidence == "auto" else float(min_confidence)
+    auto = min_confidence == "auto"
+    floor = hand_check(checkpoint, look_around=look_around) if auto else float(min_confidence)
+    again = hand_check(checkpoint, second_look=True) if auto and second_look and not (upright_look or look_around) else 0.0
     return Predictor(method, device=device, batch_size=batch_size, detector=finder, reads_side=reads_either_hand(config),
-                     upright_look=upright_look, min_confidence=floor, look_around=look_around)
+                     upright_look=upright_look, min_confidence=floor, look_around=look_around, second_look=again)
 
 
 def to_json(result: dict, decimals: int = 3) -> dict:

@@ -15,6 +15,10 @@ weighted by their confidence to the fourth power (the set and power chosen on he
 "Looking around (stop 23)"); a known right hand's left-handed looks weigh nothing when another look is right-handed.
 A model that reads either hand also reads the five looks of the crop mirrored (`mirrored=True`, mmpose's flip test),
 their answers mirrored back, and blends all ten (chosen on held-out renders too: "Mirrored looks (stop 24)").
+
+A second look where the hand check is unsure (SecondLook): the crop mirrored and turned upright, blended with the first
+look. Of the single extra looks it is the one whose blended confidence tells photographed hands from faces best
+(docs/detector.md, stop 26), and predict takes it only at boxes whose first confidence is near the check.
 """
 
 from __future__ import annotations
@@ -24,11 +28,11 @@ import numpy as np
 import torch
 from torch import nn
 
+from handclip.api import LOOK_KEYS  # what a look answers per hand; the rest is the first look's
 from handclip.data.crop import crop_transform, hand_tilt
 from handclip.detection.side_cues import curl_chirality
 from handclip.skeleton import mirror_K, mirror_uv, mirror_xyz
 
-_LOOK_KEYS = ("uv", "xyz", "verts", "confidence")  # what a look answers per hand; the rest is the first look's
 AROUND = ((15.0, 1.0), (-15.0, 1.0), (0.0, 1.15), (0.0, 0.87))  # (degrees, zoom) of the looks beside the upright one
 SURE_POWER = 4  # a joint's reading weighs its confidence to this power when looks are blended
 
@@ -67,7 +71,17 @@ def read_turned(method, images: np.ndarray, Ks: np.ndarray, angles, zoom: float,
     return {k: np.stack([b[k] for b in back]) for k in keys}
 
 
-class UprightLook(nn.Module):
+class _Looks(nn.Module):
+    """A pose method read in more than one look: every attribute but its own is the method's."""
+
+    def __getattr__(self, name):
+        try:
+            return super().__getattr__(name)
+        except AttributeError:
+            return getattr(self._modules["method"], name)
+
+
+class UprightLook(_Looks):
     """A pose method whose predict() also reads every hand turned upright (turn_crop by hand_tilt of its first
     skeleton) and keeps, per hand, the look with the higher mean 'confidence', or the only right-handed look of a
     crop known to show a right hand; with around=True it blends the upright look and the AROUND looks instead.
@@ -81,18 +95,12 @@ class UprightLook(nn.Module):
             raise ValueError("UprightLook: mirrored looks are blended with the looks around (around=True)")
         self.method, self.right_hands, self.around, self.mirrored = method, bool(right_hands), bool(around), bool(mirrored)
 
-    def __getattr__(self, name):
-        try:
-            return super().__getattr__(name)
-        except AttributeError:
-            return getattr(self._modules["method"], name)
-
     @torch.no_grad()
     def predict(self, batch: dict) -> dict[str, torch.Tensor]:
         """The method's predict() dict, each hand's 'uv' (batch crop pixels), 'xyz', 'verts' and 'confidence'
         from its chosen (or blended) look, and 'upright' (B,): whether that is upright-based."""
         first = self.method.predict(batch)
-        keys = [k for k in _LOOK_KEYS if k in first]
+        keys = [k for k in LOOK_KEYS if k in first]
         images, Ks = batch["image"].cpu().numpy(), batch["K"].double().cpu().numpy()
         right_hand = batch.get("right_hand", [self.right_hands] * len(images))
         seen = first["uv"].double().cpu().numpy()
@@ -128,6 +136,32 @@ class UprightLook(nn.Module):
             turned_right, first_right = (_right_handed(look) for look in (upright, first))
             take = torch.where(right & (turned_right != first_right), turned_right, take)
         return take
+
+
+class SecondLook(_Looks):
+    """A method that reads either hand, each crop read twice: as given and mirrored and turned upright (turn_crop by
+    hand_tilt of the first skeleton, mirrored back), the two looks blended joint by joint (_blend). again() takes the
+    second look of crops whose first look is known; predict() both. Everything else is the method's."""
+
+    def __init__(self, method: nn.Module):
+        super().__init__()
+        self.method = method
+
+    @torch.no_grad()
+    def predict(self, batch: dict) -> dict[str, torch.Tensor]:
+        """The method's predict() dict with 'uv', 'xyz', 'verts' and 'confidence' blended from the two looks."""
+        return self.again(batch, self.method.predict(batch))
+
+    @torch.no_grad()
+    def again(self, batch: dict, first: dict) -> dict[str, torch.Tensor]:
+        """`first` (the method's predict() on `batch`) blended with the mirrored upright look of the batch's crops."""
+        keys = [k for k in LOOK_KEYS if k in first]
+        images, Ks = batch["image"].cpu().numpy(), batch["K"].double().cpu().numpy()
+        pictures, intrinsics, uv = mirror_view(images, Ks, first["uv"].double().cpu().numpy())
+        look = mirror_back(read_turned(self.method, pictures, intrinsics, [hand_tilt(u) for u in uv], 1.0, keys,
+                                       batch["image"].device), images.shape[2])
+        look = {k: torch.from_numpy(look[k]).to(first[k]) for k in keys}
+        return {**first, **_blend([{k: first[k] for k in keys}, look], [False] * len(images))}
 
 
 def mirror_view(images: np.ndarray, Ks: np.ndarray, uv: np.ndarray) -> tuple:

@@ -24,6 +24,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--look-around", action="store_true",
                         help="--pose: read each hand five ways around upright (and mirrored, for a model that reads "
                         "either hand) and blend the looks (predict --look-around)")
+    parser.add_argument("--second-look", action=argparse.BooleanOptionalAction, default=True,
+                        help="--pose: with the shipped hand check and one look, read a box the check is unsure of again, "
+                        "mirrored and turned upright, and keep it where the two looks blended are sure enough (the "
+                        "model's min_confidence_second_look; handclip.refine.SecondLook)")
     parser.add_argument("--min-confidence", type=float, default=None,
                         help="--pose: the hand check, as predict's (default: the pose model's calibrated value, 0 for "
                         "files); every box of the curve is then posed and the boxes it drops are left out")
@@ -97,7 +101,8 @@ def run(args: argparse.Namespace) -> int:
         predictor = handclip.load(args.pose, device=args.device, batch_size=args.batch_size,
                                   detector=args.detector or "auto", upright_look=args.upright_look,
                                   look_around=args.look_around,
-                                  min_confidence="auto" if args.min_confidence is None else args.min_confidence)
+                                  min_confidence="auto" if args.min_confidence is None else args.min_confidence,
+                                  second_look=args.second_look)
         if not predictor.reads_side:
             raise ValueError(f"--pose {args.pose}: the model was trained on right hands only and reads no side; give a "
                              "model trained with mirrored crops (augment.mirror)")
@@ -121,7 +126,8 @@ def run(args: argparse.Namespace) -> int:
     summary = {"detector": str(args.detector or default_detector()), "side_from": args.pose or "detector",
                "upright_look": bool(args.pose and args.upright_look),
                "look_around": bool(args.pose and args.look_around),
-               "min_confidence": predictor.min_confidence if args.pose else 0.0, "iou_hit": 0.5,
+               "min_confidence": predictor.min_confidence if args.pose else 0.0,
+               "second_look": predictor.second_look if args.pose else 0.0, "iou_hit": 0.5,
                "max_hands": args.max_hands, "sets": summaries, "curves": curves}
     (args.out / "summary.json").write_text(json.dumps(summary, indent=1) + "\n")
     png = plot_precision_recall(curves, summaries, args.out / "precision_recall.png")

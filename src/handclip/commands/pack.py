@@ -26,6 +26,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--min-confidence-look-around", type=float, default=None,
                         help="the same for predict --look-around, calibrated on its blended confidences "
                         "(scripts/hand_check_calibrate.py --look-around)")
+    parser.add_argument("--min-confidence-second-look", type=float, default=None,
+                        help="the check of the two looks predict blends at a box whose first look is unsure "
+                        "(scripts/hand_check_calibrate.py --second-look)")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -38,7 +41,8 @@ def run(args: argparse.Namespace) -> int:
         entry = pack(args.checkpoint, args.name, method=args.method, zoo=args.zoo, card_template=args.card_template,
                      metrics=args.metrics, default=args.default, force=args.force,
                      min_confidence=args.min_confidence,
-                     min_confidence_look_around=args.min_confidence_look_around)
+                     min_confidence_look_around=args.min_confidence_look_around,
+                     min_confidence_second_look=args.min_confidence_second_look)
     except (CheckpointError, ConfigError) as err:
         print(f"handclip pack: {err}", file=sys.stderr)
         return 1

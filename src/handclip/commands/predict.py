@@ -48,6 +48,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         "the five looks joint by joint by the model's confidence: the best 2D on renders and photos, "
                         "six times the pose network's time; a model that reads either hand (the default) also reads the mirrored "
                         "crop's five looks: eleven times (handclip.refine)")
+    parser.add_argument("--second-look", action=argparse.BooleanOptionalAction, default=True,
+                        help="with the shipped hand check and one look, read a box the check is unsure of again, "
+                        "mirrored and turned upright, and keep it where the two looks blended are sure enough (the "
+                        "model's min_confidence_second_look; handclip.refine.SecondLook)")
     parser.add_argument("--max-hands", type=int, default=2, help="detector: at most this many hands per image (2)")
     parser.add_argument("--min-score", type=float, default=0.3, help="detector: keep hands scoring at least this (0.3)")
     parser.add_argument("--min-confidence", type=float, default=None,
@@ -327,7 +331,8 @@ def run(args: argparse.Namespace) -> int:
     finder = None if args.box or args.boxes or video or args.detector == "none" else args.detector or "auto"
     predictor = handclip.load(args.checkpoint, device=args.device, batch_size=args.batch_size, detector=finder,
                               upright_look=args.upright_look, look_around=args.look_around,
-                              min_confidence="auto" if args.min_confidence is None else args.min_confidence)
+                              min_confidence="auto" if args.min_confidence is None else args.min_confidence,
+                              second_look=args.second_look)
     if predictor.detector is not None and args.left:
         print("handclip predict: --left goes with --box (or --detector none, the whole image); the detector finds "
               "each hand's side", file=sys.stderr)

@@ -105,14 +105,17 @@ def default_detector(zoo: str | Path | None = None) -> str | None:
     return names[0] if names else None
 
 
-def hand_check(name_or_path=None, zoo: str | Path | None = None, look_around: bool = False) -> float:
+def hand_check(name_or_path=None, zoo: str | Path | None = None, look_around: bool = False,
+               second_look: bool = False) -> float:
     """The hand check a shipped pose model was calibrated with (its entry's `min_confidence`, or with look_around its
-    `min_confidence_look_around` where packed with one; None: the default model's); 0 for files and for models
-    packed without one."""
+    `min_confidence_look_around` where packed with one; None: the default model's); with second_look its
+    `min_confidence_second_look`, the check of the two looks predict blends where the first is unsure (0 where packed
+    without one). 0 for files and for models packed without one."""
     if name_or_path is not None and (Path(name_or_path).is_file() or looks_like_path(str(name_or_path))):
         return 0.0
-    name = default_name(zoo) if name_or_path is None else str(name_or_path)
-    entry = find(name, zoo)
+    entry = find(default_name(zoo) if name_or_path is None else str(name_or_path), zoo)
+    if second_look:
+        return float(entry.get("min_confidence_second_look") or 0.0)
     return float((look_around and entry.get("min_confidence_look_around")) or entry.get("min_confidence") or 0.0)
 
 

@@ -36,7 +36,8 @@ def model_files(name: str) -> dict[str, str]:
 
 def pack(checkpoint, name: str, method: str | None = None, zoo=None, card_template=None, metrics=(),
          default: bool = False, force: bool = False, tolerance: float = FP16_TOLERANCE,
-         min_confidence: float | None = None, min_confidence_look_around: float | None = None) -> dict:
+         min_confidence: float | None = None, min_confidence_look_around: float | None = None,
+         min_confidence_second_look: float | None = None) -> dict:
     """Convert a training checkpoint into zoo model `name`; returns its index entry.
 
     method: the expected method name (checked against the checkpoint's config). metrics: summary.json files of
@@ -45,7 +46,8 @@ def pack(checkpoint, name: str, method: str | None = None, zoo=None, card_templa
     method). force: replace an existing model of that name; its card, edited by hand, is kept (delete it to
     get a fresh skeleton). min_confidence: the pose model's hand check for Predictor.hands, calibrated on renders
     (scripts/hand_check_calibrate.py); stored in the entry, none when not given. min_confidence_look_around: the same
-    calibrated on the blended confidences of --look-around (hand_check_calibrate.py --look-around).
+    calibrated on the blended confidences of --look-around (hand_check_calibrate.py --look-around);
+    min_confidence_second_look on those of the second look predict takes where the first is unsure (--second-look).
     """
     if not NAME_PATTERN.match(name):
         raise ZooError(f"model name {name!r} must be lower-case letters, digits, '_' or '-'")
@@ -79,6 +81,7 @@ def pack(checkpoint, name: str, method: str | None = None, zoo=None, card_templa
         "metrics": read_metrics(metrics),
         **({"min_confidence": float(min_confidence)} if min_confidence else {}),
         **({"min_confidence_look_around": float(min_confidence_look_around)} if min_confidence_look_around else {}),
+        **({"min_confidence_second_look": float(min_confidence_second_look)} if min_confidence_second_look else {}),
         "default": not detector and bool(default or not any(m.get("default") for m in others)),
     }
     card = folder / files["card"]
