@@ -16,6 +16,7 @@ MediaPipe's 41 images/s (4.8 s, 211 MB) and the former 5.4 images/s are the issu
     python benchmarks/bench_predict.py --config dg_clip/cpu --out benchmarks/results/predict_dg_clip_cpu.json
     python benchmarks/bench_predict.py --upright-look --out benchmarks/results/predict_upright_look.json
     python benchmarks/bench_predict.py --look-around --out benchmarks/results/predict_look_around.json
+    python benchmarks/bench_predict.py --no-second-look --out benchmarks/results/predict_one_look.json
 """
 
 from __future__ import annotations
@@ -153,10 +154,13 @@ def main() -> int:
     parser.add_argument("--batch-size", type=int, help="passed on to predict (default: predict's own)")
     parser.add_argument("--upright-look", action="store_true", help="passed on to predict: the second, upright look")
     parser.add_argument("--look-around", action="store_true", help="passed on to predict: five looks blended")
+    parser.add_argument("--no-second-look", action="store_true",
+                        help="passed on to predict: the first look alone decides the hand check")
     parser.add_argument("--repeats", type=int, default=1, help="runs; the fastest by CPU time is reported")
     parser.add_argument("--out", type=Path)
     args = parser.parse_args()
-    looks = (["--upright-look"] if args.upright_look else []) + (["--look-around"] if args.look_around else [])
+    looks = (["--upright-look"] if args.upright_look else []) + (["--look-around"] if args.look_around else []) + (
+        ["--no-second-look"] if args.no_second_look else [])
     if not args.images.is_dir():
         print(f"skipped: {args.images} is absent (the real frames live in ../shared/realdev; give --images DIR)")
         return 0
