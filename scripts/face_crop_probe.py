@@ -20,20 +20,21 @@ import os
 import warnings
 from pathlib import Path
 
-import cv2
 import numpy as np
 import torch
 from hand_check_calibrate import held_out_frames  # scripts/ is on the path when a script runs
+from hand_check_probe import auc
 from torch import nn
 
 import handclip
-from handclip.api import read_image
+from handclip.api import box_to_square, read_image
 from handclip.commands.eval_detector import labelled_set
 from handclip.data.shaded_person import draw_shaded_person
 from handclip.data.synth.people import shirt
 from handclip.data.synth.skin import TONES, sample_tone
 from handclip.detection import detector as detection
 from handclip.detection.evaluate import greedy_hits
+from handclip.geometry import crop_image
 
 SIZE = 64
 
@@ -44,10 +45,9 @@ def square(image: np.ndarray, box, rng=None) -> np.ndarray:
     if rng is not None:
         w, h = w * rng.uniform(0.85, 1.15), h * rng.uniform(0.85, 1.15)
         x, y = x + rng.uniform(-0.1, 0.1) * w, y + rng.uniform(-0.1, 0.1) * h
-    sx, sy, side, _ = detection.pose_box([x, y, w, h])
-    s = SIZE / side
-    A = np.float32([[s, 0, -s * sx], [0, s, -s * sy]])
-    return cv2.warpAffine(np.ascontiguousarray(image), A, (SIZE, SIZE), flags=cv2.INTER_AREA, borderValue=0)
+    with warnings.catch_warnings():  # a square reaching past the frame is black there, as in predict
+        warnings.simplefilter("ignore")
+        return crop_image(image, box_to_square(detection.pose_box([x, y, w, h]), image.shape), SIZE)[0]
 
 
 def edge_band(crop: np.ndarray, rng) -> np.ndarray:
@@ -131,12 +131,6 @@ def jitter(crops: np.ndarray, gen: torch.Generator) -> torch.Tensor:
     return (x + 0.02 * torch.randn(x.shape, generator=gen)).clamp(0, 1)
 
 
-def auc(hit: np.ndarray, score: np.ndarray) -> float:
-    """ROC AUC of score for hits against false boxes (ties count half)."""
-    pos, neg = score[hit], score[~hit]
-    return float(((pos[:, None] > neg[None]).sum() + 0.5 * (pos[:, None] == neg[None]).sum()) / (len(pos) * len(neg)))
-
-
 def scored(predictor, model, images: list, truths: list) -> dict:
     """AUC of the classifier's logit and of the pose model's confidence over the detector's boxes."""
     hits, logits, confidences = [], [], []
@@ -150,9 +144,9 @@ def scored(predictor, model, images: list, truths: list) -> dict:
             if hands:
                 crops = np.stack([square(image, hand["box"]) for hand in hands])
                 logits += model(torch.from_numpy(crops).permute(0, 3, 1, 2).float() / 255)[:, 0].tolist()
-    hit = np.array(hits, bool)
-    return {"boxes": len(hit), "hits": int(hit.sum()), "classifier_auc": round(auc(hit, np.array(logits)), 3),
-            "confidence_auc": round(auc(hit, np.array(confidences)), 3)}
+    hit, logits, confidences = np.array(hits, bool), np.array(logits), np.array(confidences)
+    return {"boxes": len(hit), "hits": int(hit.sum()), "classifier_auc": round(auc(logits[hit], logits[~hit]), 3),
+            "confidence_auc": round(auc(confidences[hit], confidences[~hit]), 3)}
 
 
 def main() -> None:

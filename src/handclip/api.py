@@ -114,7 +114,7 @@ class Predictor:
         second_look: for a method that reads either hand and no other looks, hands() reads a box whose confidence is
         at least min_confidence but under second_look again, mirrored and turned upright (handclip.refine.SecondLook),
         and keeps it where the two looks' blended confidence reaches second_look (0: one look decides)."""
-        from handclip.refine import SecondLook, UprightLook
+        from handclip.refine import UprightLook
 
         self.device = device if isinstance(device, torch.device) else preflight.device(device)
         looks = upright_look or look_around
@@ -125,8 +125,7 @@ class Predictor:
         self.detector = detector
         self.reads_side = bool(reads_side)
         self.min_confidence = float(min_confidence)
-        self._again = SecondLook(self.method) if second_look and reads_side and not looks else None
-        self.second_look = float(second_look) if self._again is not None else 0.0
+        self.second_look = float(second_look) if reads_side and not looks else 0.0
         self._faces = None
 
     def faces(self, num_verts: int):
@@ -199,6 +198,8 @@ class Predictor:
         """predict_crops() with the hand check: None for a crop whose pose's mean joint confidence is under floor;
         with second_look, a crop at or over floor but under second_look is read again (SecondLook) and kept where
         the two looks' blend reaches second_look (its pose then the blend's)."""
+        from handclip.refine import SecondLook
+
         if not crops:
             return []
         batch = self._batch(crops)
@@ -209,8 +210,8 @@ class Predictor:
         keep = sure >= floor
         unsure = (keep & (sure < self.second_look)).nonzero()[:, 0]
         if len(unsure):
-            again = self._again.again({"image": batch["image"][unsure], "K": batch["K"][unsure]},
-                                      {k: out[k][unsure] for k in LOOK_KEYS if k in out})
+            again = SecondLook(self.method).again({"image": batch["image"][unsure], "K": batch["K"][unsure]},
+                                                  {k: out[k][unsure] for k in LOOK_KEYS if k in out})
             for k in LOOK_KEYS:
                 if k in out:
                     out[k] = out[k].clone()
