@@ -12,6 +12,8 @@ from dataclasses import dataclass
 import torch
 import torch.nn.functional as F
 
+from handclip import filters
+
 OPS = ("color_jitter", "cutout", "gaussian_noise", "sobel", "color_drop", "gaussian_blur")
 _LUMA = (0.299, 0.587, 0.114)
 
@@ -97,14 +99,6 @@ class NormalAugment:
 
     def gaussian_blur(self, x: torch.Tensor) -> torch.Tensor:
         """Separable Gaussian blur with one sigma per image drawn from blur_sigma."""
-        b, c, h, w = x.shape
         lo, hi = self.blur_sigma
-        sigma = lo + (hi - lo) * torch.rand(b, device=x.device, dtype=x.dtype)
-        radius = int(3 * hi + 0.5)
-        t = torch.arange(-radius, radius + 1, device=x.device, dtype=x.dtype)
-        k = torch.exp(-(t.view(1, -1) ** 2) / (2 * sigma.view(-1, 1) ** 2))
-        k = (k / k.sum(1, keepdim=True)).repeat_interleave(c, 0)  # (B*C, K)
-        y = x.reshape(1, b * c, h, w)
-        y = F.conv2d(F.pad(y, (radius, radius, 0, 0), mode="reflect"), k.view(b * c, 1, 1, -1), groups=b * c)
-        y = F.conv2d(F.pad(y, (0, 0, radius, radius), mode="reflect"), k.view(b * c, 1, -1, 1), groups=b * c)
-        return y.reshape(b, c, h, w)
+        sigma = lo + (hi - lo) * torch.rand(x.shape[0], device=x.device, dtype=x.dtype)
+        return filters.gaussian_blur(x, sigma, int(3 * hi + 0.5), mode="reflect")

@@ -30,3 +30,31 @@ class Method(nn.Module):
     def inference_model(self) -> nn.Module:
         """The module exported to ONNX: float image (B, 3, S, S) in [0, 1] -> tensors; no CLIP weights."""
         raise NotImplementedError
+
+
+class StartsFromWeights:
+    """Mixin of a Method whose run may start from earlier weights, loaded at its first training step by its
+    `_load_initial_weights`. A bool buffer (named by START_FLAG, per method as its checkpoints have it) travels in
+    checkpoints, so that --resume never loads them again; weights saved before the flag existed are trained ones,
+    so there it reads True."""
+
+    START_FLAG = "init_loaded"
+
+    def register_start_flag(self) -> None:
+        """The flag, not yet loaded; call in __init__."""
+        self.register_buffer(self.START_FLAG, torch.zeros((), dtype=torch.bool))
+
+    def start_source(self):
+        """Where the starting weights come from (falsy: nowhere, the run starts from its initialisation)."""
+        return self.init_weights
+
+    def load_start_weights_once(self) -> None:
+        """At a training step: the starting weights, unless this run (or the checkpoint it resumes) has them."""
+        flag = getattr(self, self.START_FLAG)
+        if self.start_source() and not bool(flag):
+            self._load_initial_weights()
+            flag.fill_(True)
+
+    def _load_from_state_dict(self, state_dict, prefix, *args, **kwargs):
+        state_dict.setdefault(prefix + self.START_FLAG, torch.ones((), dtype=torch.bool))
+        super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)

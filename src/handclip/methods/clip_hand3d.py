@@ -34,7 +34,7 @@ from torch import nn
 from handclip.data.normal_augment import NormalAugment
 from handclip.data.rand_conv import RandConv
 from handclip.methods import register
-from handclip.methods.base import Method
+from handclip.methods.base import Method, StartsFromWeights
 from handclip.geometry import uvd_to_xyz
 from handclip.losses import clip_hand3d as losses
 from handclip.models.lixel import LixelCodec, LixelHead, root_depth_from_bones
@@ -90,9 +90,11 @@ class _InferenceModel(nn.Module):
 
 
 @register("clip_hand3d")
-class ClipHand3D(Method):
+class ClipHand3D(StartsFromWeights, Method):
     """The full model with the ablation switches of Tables 3-4 (clip_loss, feature_projection, sparse_to_dense,
     contrastive_batch) and the release's batch-attention behaviour behind batch_attention_quirk."""
+
+    START_FLAG = "pretrained_loaded"  # the name its checkpoints carry
 
     def __init__(self, input_size: int = 224, backbone: str = "resnet50", pretrained: str | None = None,
                  bins_xy: int = 32, bins_z: int = 64, depth_range_mm: float = 400.0, deconv_width: int = 256,
@@ -111,7 +113,7 @@ class ClipHand3D(Method):
         self.codec = LixelCodec(input_size, bins_xy, bins_z, depth_range_mm)
         self.encoder = ResNetEncoder(backbone)
         self.pretrained, self.init_weights, self.pretrain_joints = pretrained, init_weights, pretrain_joints
-        self.register_buffer("pretrained_loaded", torch.zeros((), dtype=torch.bool))
+        self.register_start_flag()
         self.clip_warmup_steps, self.clip_detach_steps = int(clip_warmup_steps), int(clip_detach_steps)
         self.register_buffer("clip_steps", torch.zeros((), dtype=torch.long))  # end-to-end steps taken
         ch = self.encoder.channels
@@ -235,8 +237,7 @@ class ClipHand3D(Method):
     def loss_terms(self, batch: dict) -> dict[str, torch.Tensor]:
         """The unweighted terms of Eq. 8 (joints, verts, normal, edge, c2d, c3d, clip) with their graphs;
         switched-off terms are zero. The first call of a run loads its initial weights."""
-        if (self.init_weights or self.pretrained) and not bool(self.pretrained_loaded):
-            self._load_initial_weights()
+        self.load_start_weights_once()
         image, K, uv, _ = self.prepare_batch(batch)
         if self.augment is not None and self.training:
             image = self.augment(image)
@@ -298,7 +299,10 @@ class ClipHand3D(Method):
             self.clip_steps.zero_()  # a new run: its warm-up starts afresh
         else:
             self.encoder.load_pretrained(self.pretrained)
-        self.pretrained_loaded.fill_(True)
+
+    def start_source(self):
+        """A previous stage's checkpoint (`init_weights`), else ImageNet weights (`pretrained`)."""
+        return self.init_weights or self.pretrained
 
     def _stage_weights(self, weights: dict) -> dict:
         """A previous stage's weights for this run. Stage 1 never trains the pose-text matching (joint loss only), so

@@ -23,7 +23,7 @@ from handclip.data.normal_augment import NormalAugment
 from handclip.geometry import canonical_frame, normalise
 from handclip.losses.dg_clip import contrastive_loss, hardest_negatives, heatmap_loss, pose_loss, viewpoint_loss
 from handclip.methods import register
-from handclip.methods.base import Method
+from handclip.methods.base import Method, StartsFromWeights
 from handclip.models import heatmap2d
 from handclip.models.branch2 import Branch2
 from handclip.models.cpm import STRIDE
@@ -46,7 +46,7 @@ def rescale_uv(uv: torch.Tensor, src: int, dst: int) -> torch.Tensor:
     return (uv + 0.5) * (dst / src) - 0.5
 
 
-class DGCLIP(Method):
+class DGCLIP(StartsFromWeights, Method):
     """DG-CLIP; with use_clip=False the baseline f^HPE alone."""
 
     def __init__(self, input_size: int = 256, width: float = 1.0, sigma: float = 1.0, use_clip: bool = True,
@@ -67,9 +67,9 @@ class DGCLIP(Method):
                                      linear_heads=bool(linear_heads))
         self.register_buffer("bone_count", torch.tensor(0.0))
         # a run started from earlier weights (`init_weights`: a checkpoint, packed file or shipped name) loads
-        # them at its first step; the flag travels in checkpoints so that --resume never reloads them
+        # them at its first step (StartsFromWeights)
         self.init_weights = init_weights
-        self.register_buffer("init_loaded", torch.tensor(False))
+        self.register_start_flag()
         self.sigma = float(sigma)
         self.use_clip = bool(use_clip)
         self.clip_spec, self.clip_seed, self.clip_mode, self.ratio = clip, int(clip_seed), clip_mode, float(ratio)
@@ -128,11 +128,6 @@ class DGCLIP(Method):
         self.hpe.bone_mm.copy_((self.hpe.bone_mm * self.bone_count + bone.sum()) / total)
         self.bone_count.copy_(total)
 
-    def _load_from_state_dict(self, state_dict, prefix, *args, **kwargs):
-        """Weights saved before `init_weights` existed lack its flag: they are trained weights, so it reads True."""
-        state_dict.setdefault(prefix + "init_loaded", torch.tensor(True))
-        super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
-
     def _load_initial_weights(self) -> None:
         """The first training step's weights: those of `init_weights`. Branch2 is trained only with L^Con, so
         a baseline's weights start a DG-CLIP run (its Branch2 keeps its initial values) and DG-CLIP's a baseline."""
@@ -140,18 +135,16 @@ class DGCLIP(Method):
 
         def select(weights: dict) -> dict:
             own = self.state_dict()
-            kept = {k: v for k, v in weights.items() if k in own and k != "init_loaded"}
+            kept = {k: v for k, v in weights.items() if k in own and k != self.START_FLAG}
             return {**{k: v for k, v in own.items() if k.startswith("branch2.")}, **kept}
 
         load_init_weights(self, self.init_weights, "train a DG-CLIP run first (e.g. dg_clip/cpu)", select,
                           self.bone_count.device)
-        self.init_loaded.fill_(True)
 
     def training_step(self, batch: dict) -> dict[str, torch.Tensor]:
         """L = l1 L^Heat + l2 L^Pose + l_can L^canonical + l_view L^viewpoint (+ l3 L^Con with Branch2 and CLIP).
         The first step of a run with `init_weights` loads them."""
-        if self.init_weights and not bool(self.init_loaded):
-            self._load_initial_weights()
+        self.load_start_weights_once()
         size = batch["image"].shape[1]
         x = images_to_float(batch["image"], self.input_size)
         uv = rescale_uv(batch["uv"].float(), size, self.input_size)

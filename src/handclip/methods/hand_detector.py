@@ -22,7 +22,7 @@ from handclip.detection.codec import CenterCodec
 from handclip.detection.side_cues import turn_label
 from handclip.losses.hand_detector import centre_focal_loss, centre_l1, side_loss
 from handclip.methods import register
-from handclip.methods.base import Method
+from handclip.methods.base import Method, StartsFromWeights
 from handclip.models.hand_detector import HandDetectorNet
 from handclip.models.hand_side import HandSideNet, crop_squares, left_probability
 
@@ -31,8 +31,10 @@ JITTER_SCALE, JITTER_SHIFT = 0.15, 0.1  # side crops in training: box side x U(1
 
 
 @register("hand_detector")
-class HandDetectorMethod(Method):
+class HandDetectorMethod(StartsFromWeights, Method):
     """Centre heatmap, box regression and side logits at stride 8 of a square input of `input_size` px."""
+
+    START_FLAG = "initialised"  # the name its checkpoints carry
 
     def __init__(self, input_size: int = 256, width: float = 1.0, neck: int = 64, candidates: int = 20,
                  heat_weight: float = 1.0, offset_weight: float = 1.0, size_weight: float = 1.0,
@@ -44,7 +46,7 @@ class HandDetectorMethod(Method):
         self.net = HandDetectorNet(width=width, neck=neck, side_head=not side_crop)
         self.side_crop, self.side_only, self.init_weights = int(side_crop), bool(side_only), init_weights
         self.side_net = HandSideNet() if side_crop else None
-        self.register_buffer("initialised", torch.tensor(init_weights is None))
+        self.register_start_flag()
         if input_size % self.net.stride:
             raise ValueError(f"hand_detector: input_size must be a multiple of {self.net.stride}, got {input_size}")
         self.input_size, self.candidates = int(input_size), int(candidates)
@@ -103,24 +105,17 @@ class HandDetectorMethod(Method):
         device = batch["image"].device
         return {k: torch.from_numpy(np.stack([t[k] for t in per_image])).to(device) for k in TARGETS}
 
-    def _load_from_state_dict(self, state_dict, prefix, *args, **kwargs):
-        """Checkpoints written before `init_weights` existed lack the `initialised` flag: they are trained ones."""
-        state_dict.setdefault(prefix + "initialised", torch.ones((), dtype=torch.bool))
-        super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
-
     def _load_initial_weights(self) -> None:
         """The first training step's weights: those of the checkpoint `init_weights` (a resumed run has its own)."""
         from handclip.engine.checkpoint import load_init_weights
 
         load_init_weights(self, self.init_weights, "train the detector first (handclip train --config detector/cpu)",
                           map_location=self.initialised.device)
-        self.initialised.fill_(True)
 
     def training_step(self, batch: dict) -> dict[str, torch.Tensor]:
         """Weighted sum of the focal, offset, size and side losses (side_weight on each of the crop classifier's
         palm and turn losses); with side_only the palm and turn losses alone."""
-        if not bool(self.initialised):
-            self._load_initial_weights()
+        self.load_start_weights_once()
         x = self.to_float(batch["image"])
         if self.side_only:
             terms = self._crop_side_loss(x, batch)

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import torch
 
+from handclip.filters import gaussian_blur
+
 
 def to_heatmap_coords(uv: torch.Tensor, stride: int) -> torch.Tensor:
     """Crop pixels -> heatmap cell coordinates (same layout (..., 2))."""
@@ -42,7 +44,9 @@ def decode(heatmaps: torch.Tensor, stride: int, blur_sigma: float = 1.0) -> torc
     b, j, h, w = heatmaps.shape
     flat = heatmaps.reshape(b, j, -1).argmax(-1)
     y, x = flat // w, flat % w
-    logs = _smooth(heatmaps, blur_sigma).clamp_min(1e-10).log().reshape(b * j, h, w)
+    if blur_sigma > 0:
+        heatmaps = gaussian_blur(heatmaps, blur_sigma, max(1, int(round(3 * blur_sigma))), mode="replicate")
+    logs = heatmaps.clamp_min(1e-10).log().reshape(b * j, h, w)
     idx = torch.arange(b * j, device=heatmaps.device)
     xf, yf = x.reshape(-1), y.reshape(-1)
 
@@ -63,18 +67,3 @@ def decode(heatmaps: torch.Tensor, stride: int, blur_sigma: float = 1.0) -> torc
     dy = torch.where(concave, newton_y, 0.25 * torch.sign(gy)).clamp(-0.5, 0.5) * inner_y
     xy = torch.stack([x.float() + dx.reshape(b, j), y.float() + dy.reshape(b, j)], dim=-1)
     return to_crop_pixels(xy, stride)
-
-
-def _smooth(heatmaps: torch.Tensor, sigma: float) -> torch.Tensor:
-    """Each map convolved with a normalised Gaussian of sigma cells (replicated borders); sigma 0 leaves it."""
-    if sigma <= 0:
-        return heatmaps
-    radius = max(1, int(round(3 * sigma)))
-    t = torch.arange(-radius, radius + 1, device=heatmaps.device, dtype=heatmaps.dtype)
-    k = torch.exp(-(t**2) / (2 * sigma**2))
-    k = k / k.sum()
-    b, j, h, w = heatmaps.shape
-    x = torch.nn.functional.pad(heatmaps.reshape(b * j, 1, h, w), (radius,) * 4, mode="replicate")
-    x = torch.nn.functional.conv2d(x, k.view(1, 1, 1, -1))
-    x = torch.nn.functional.conv2d(x, k.view(1, 1, -1, 1))
-    return x.reshape(b, j, h, w)
