@@ -86,6 +86,8 @@ def test_load_folds_and_predicts_as_before(monkeypatch):
     image = str(Path(__file__).parent / "fixtures" / "freihand" / "training" / "rgb" / "00000000.jpg")
     folded = handclip.load(None, device="cpu", detector=None)
     assert not any(isinstance(m, nn.modules.batchnorm._BatchNorm) for m in folded.method.modules())
+    assert all(m.weight.is_contiguous(memory_format=torch.channels_last)
+               for m in folded.method.modules() if isinstance(m, nn.Conv2d))
     method, config = load_model(None)
     plain = Predictor(method, device="cpu", reads_side=reads_either_hand(config))
     [a], [b] = folded.predict(image), plain.predict(image)

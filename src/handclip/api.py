@@ -302,7 +302,7 @@ def load(checkpoint=None, device: str | torch.device | None = None, batch_size: 
          min_confidence: float | str = "auto", look_around: bool = False, second_look: bool = True) -> Predictor:
     """A Predictor for a checkpoint .pt, a packed .safetensors model or a shipped model's name (`handclip models`);
     None loads the default shipped model. The method is rebuilt from the config stored with the weights, for
-    inference only (its BatchNorms folded into their convolutions: handclip.models.fold).
+    inference only (its BatchNorms folded into their convolutions, channels-last: handclip.models.fold).
     detector: a hand detector for Predictor.hands() (name or file); 'auto' the shipped one if any; None none.
     upright_look: a second look at each hand turned upright (Predictor); look_around: five looks blended, ten with
     the mirrored crop for a model that reads either hand (Predictor).
@@ -316,10 +316,10 @@ def load(checkpoint=None, device: str | torch.device | None = None, batch_size: 
     if detector == "auto":
         detector = default_detector()
     finder = None if detector is None else load_detector(detector, device=device, batch_size=batch_size)
-    from handclip.models.fold import fold_batchnorm
+    from handclip.models.fold import for_inference
 
     method, config = load_model(checkpoint)
-    fold_batchnorm(method.eval())  # a Predictor never trains: each BatchNorm into its convolution, for speed
+    for_inference(method)  # a Predictor never trains
     auto = min_confidence == "auto"
     floor = hand_check(checkpoint, look_around=look_around) if auto else float(min_confidence)
     again = hand_check(checkpoint, second_look=True) if auto and second_look and not (upright_look or look_around) else 0.0

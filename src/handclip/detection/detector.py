@@ -123,7 +123,6 @@ def load_detector(name_or_path=None, device: str | torch.device | None = None, b
     if trained != DETECTOR_METHOD:
         raise CheckpointError(f"hand detector: {name} holds a {trained!r} model, not a {DETECTOR_METHOD}; give a "
                               f"checkpoint trained with handclip train --config detector/cpu")
-    from handclip.models.fold import fold_batchnorm
+    from handclip.models.fold import for_inference
 
-    fold_batchnorm(method.eval())  # a HandDetector never trains: each BatchNorm into its convolution, for speed
-    return HandDetector(method, device=device, batch_size=batch_size)
+    return HandDetector(for_inference(method), device=device, batch_size=batch_size)  # it never trains
